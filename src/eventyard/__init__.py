@@ -1,0 +1,96 @@
+"""eventyard: SQS, SNS, EventBridge and Lambda semantics you run yourself.
+
+The public API is what this module exports; everything else is internal::
+
+    import eventyard
+    client = eventyard.connect()                  # sqlite:///./eventyard.db or $EVENTYARD_DB
+    orders = client.create_queue("orders", dead_letter_queue="orders-dlq", max_receive_count=3)
+    orders.send({"order_id": 1})
+    for message in orders.receive(max_messages=10, wait_seconds=5):
+        orders.delete(message.receipt_handle)
+"""
+
+from eventyard.broker.batch import BatchResult, EntryResult, SendEntry, SendResult
+from eventyard.broker.client import Client, connect
+from eventyard.broker.queue import Queue
+from eventyard.broker.redrive import RedriveProgress, RedriveTask
+from eventyard.errors import (
+    BatchEntryIdsNotDistinct,
+    BatchRequestTooLong,
+    EmptyBatchRequest,
+    EventyardError,
+    InvalidAttributeName,
+    InvalidAttributeValue,
+    InvalidBatchEntryId,
+    InvalidEventPattern,
+    InvalidFilterPolicy,
+    InvalidMessageContents,
+    InvalidParameterValue,
+    MessageNotInflight,
+    MessageTooLong,
+    MissingParameter,
+    MoveTaskAlreadyRunning,
+    MoveTaskNotFound,
+    PurgeQueueInProgress,
+    QueueAlreadyExists,
+    QueueDeletedRecently,
+    QueueDoesNotExist,
+    QueueInUse,
+    ReceiptHandleIsInvalid,
+    RedriveNotAllowed,
+    SchemaTooNew,
+    StoreBusy,
+    StoreError,
+    TooManyEntriesInBatch,
+    UnsupportedDatabaseUrl,
+)
+from eventyard.model.message import Message
+from eventyard.model.queue_config import QueueConfig, RedriveAllowPolicy
+from eventyard.store.records import QueueStats
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BatchEntryIdsNotDistinct",
+    "BatchRequestTooLong",
+    "BatchResult",
+    "Client",
+    "EmptyBatchRequest",
+    "EntryResult",
+    "EventyardError",
+    "InvalidAttributeName",
+    "InvalidAttributeValue",
+    "InvalidBatchEntryId",
+    "InvalidEventPattern",
+    "InvalidFilterPolicy",
+    "InvalidMessageContents",
+    "InvalidParameterValue",
+    "Message",
+    "MessageNotInflight",
+    "MessageTooLong",
+    "MissingParameter",
+    "MoveTaskAlreadyRunning",
+    "MoveTaskNotFound",
+    "PurgeQueueInProgress",
+    "Queue",
+    "QueueAlreadyExists",
+    "QueueConfig",
+    "QueueDeletedRecently",
+    "QueueDoesNotExist",
+    "QueueInUse",
+    "QueueStats",
+    "ReceiptHandleIsInvalid",
+    "RedriveAllowPolicy",
+    "RedriveNotAllowed",
+    "RedriveProgress",
+    "RedriveTask",
+    "SchemaTooNew",
+    "SendEntry",
+    "SendResult",
+    "StoreBusy",
+    "StoreError",
+    "TooManyEntriesInBatch",
+    "UnsupportedDatabaseUrl",
+    "__version__",
+    "connect",
+]

@@ -1,0 +1,5 @@
+"""``python -m eventyard`` is the ``eventyard`` command."""
+
+from eventyard.cli import main
+
+main()

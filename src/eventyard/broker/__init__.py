@@ -1,0 +1,1 @@
+"""The broker layer: queues (and later topics and buses) on top of a store."""

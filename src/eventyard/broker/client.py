@@ -1,0 +1,207 @@
+"""`connect` and `Client`: the entry point of the Python API.
+
+A client owns one store (one database) and hands out `Queue` handles. It
+holds what every call needs: the clock, the sender id written into each
+message, and the identity (region, account) used in ARNs.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+from eventyard.broker.queue import Queue
+from eventyard.broker.redrive import STALE_AFTER_MS, RedriveProgress, RedriveTask
+from eventyard.errors import InvalidParameterValue, QueueDoesNotExist
+from eventyard.model import limits
+from eventyard.model.arn import Identity
+from eventyard.model.names import check_int_range, check_queue_name, queue_name_from
+from eventyard.model.queue_config import queue_config_for
+from eventyard.store import Durability, Store, open_store
+
+
+class Client:
+    """Queues in one database. Thread-safe; use one per process and share it."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        identity: Identity | None = None,
+        sender_id: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.identity = identity or Identity()
+        self.sender_id = sender_id or f"{socket.gethostname()}:{os.getpid()}"
+        self._clock = clock
+        self._redrives: list[RedriveTask] = []
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return self.store.url
+
+    def now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    # -- queues --------------------------------------------------------------
+    def create_queue(
+        self,
+        name: str,
+        *,
+        fifo: bool | None = None,
+        visibility_timeout: int | None = None,
+        delay_seconds: int | None = None,
+        retention_seconds: int | None = None,
+        max_message_bytes: int | None = None,
+        receive_wait_seconds: int | None = None,
+        dead_letter_queue: str | None = None,
+        max_receive_count: int | None = None,
+        redrive_allow_policy: object = None,
+        content_based_deduplication: bool | None = None,
+        deduplication_scope: str | None = None,
+    ) -> Queue:
+        """Create a queue, or return the existing one if its attributes are the same.
+
+        FIFO queues are the ones whose name ends in ``.fifo``. Raises
+        `QueueAlreadyExists` if the queue exists with other attributes.
+        """
+        name, config = queue_config_for(
+            name,
+            fifo,
+            visibility_timeout=visibility_timeout,
+            delay_seconds=delay_seconds,
+            retention_seconds=retention_seconds,
+            max_message_bytes=max_message_bytes,
+            receive_wait_seconds=receive_wait_seconds,
+            dead_letter_queue=dead_letter_queue,
+            max_receive_count=max_receive_count,
+            redrive_allow_policy=redrive_allow_policy,
+            content_based_deduplication=content_based_deduplication,
+            deduplication_scope=deduplication_scope,
+        )
+        return Queue(self, self.store.create_queue(name, config, self.now_ms()))
+
+    def get_queue(self, name: str) -> Queue:
+        """The queue of that name (a name or an ARN); raises `QueueDoesNotExist`."""
+        return Queue(self, self.store.get_queue(self._queue_name(name)))
+
+    def list_queues(self, prefix: str = "") -> list[str]:
+        """Names of the queues (starting with ``prefix``), sorted."""
+        if not isinstance(prefix, str):
+            raise InvalidParameterValue(f"prefix must be a string, got {type(prefix).__name__}")
+        return [record.name for record in self.store.list_queues(prefix)]
+
+    def delete_queue(self, name: str) -> None:
+        """Delete a queue and its messages. Its name is free again after 60 s."""
+        self.store.delete_queue(self._queue_name(name), self.now_ms())
+
+    def dead_letter_source_queues(self, name: str) -> list[str]:
+        """Names of the queues whose dead-letter queue this is."""
+        return self.store.dead_letter_sources(self.get_queue(name).name)
+
+    def _queue_name(self, name: str) -> str:
+        if not isinstance(name, str):
+            raise InvalidParameterValue(f"queue name must be a string, got {type(name).__name__}")
+        try:
+            return check_queue_name(queue_name_from(name))
+        except InvalidParameterValue as exc:
+            raise QueueDoesNotExist(f"queue {name!r} does not exist: {exc}") from None
+
+    # -- redrive -------------------------------------------------------------
+    def start_redrive(
+        self,
+        source_queue: str,
+        *,
+        destination: str | None = None,
+        max_messages_per_second: int | None = None,
+    ) -> RedriveTask:
+        """Move the messages of a dead-letter queue back to where they came from.
+
+        Each message returns to the queue it was dead-lettered from (or to
+        ``destination``), visible at once and with its receive count restarted.
+        A background thread of this process does the moving; one task per queue.
+        """
+        source = self.store.get_queue(self._queue_name(source_queue))
+        target = None
+        if destination is not None:
+            target = self.store.get_queue(self._queue_name(destination))
+            if target.fifo != source.fifo:
+                raise InvalidParameterValue(
+                    f"destination {target.name!r} must be a "
+                    f"{'FIFO' if source.fifo else 'standard'} queue like {source.name!r}"
+                )
+        if max_messages_per_second is not None:
+            check_int_range(
+                max_messages_per_second,
+                "max_messages_per_second",
+                1,
+                limits.MOVE_TASK_MAX_MESSAGES_PER_SECOND,
+            )
+        record = self.store.start_move_task(
+            str(uuid.uuid4()),
+            source,
+            target,
+            max_messages_per_second,
+            self.sender_id,
+            self.now_ms(),
+            STALE_AFTER_MS,
+        )
+        task = RedriveTask(self, record)
+        with self._lock:
+            self._redrives = [t for t in self._redrives if t.running]
+            self._redrives.append(task)
+        return task.start()
+
+    def redrive_tasks(self, source_queue: str) -> list[RedriveProgress]:
+        """The redrive tasks of a queue, newest first (from any process)."""
+        return self.store.list_move_tasks(self._queue_name(source_queue))
+
+    # -- lifecycle -----------------------------------------------------------
+    def close(self) -> None:
+        """Stop this client's unfinished redrives (what moved stays moved) and close the store."""
+        with self._lock:
+            tasks, self._redrives = self._redrives, []
+        for task in tasks:
+            if task.running:
+                task.cancel()
+        self.store.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Client({self.url!r})"
+
+
+def connect(
+    url: str | None = None,
+    *,
+    durability: Durability = "full",
+    busy_timeout_seconds: float = 30.0,
+    sender_id: str | None = None,
+    region: str | None = None,
+    account_id: str | None = None,
+    clock: Callable[[], float] | None = None,
+) -> Client:
+    """Open the database a URL names (default ``$EVENTYARD_DB`` or ``sqlite:///./eventyard.db``).
+
+    ``durability="full"`` (default): a message is fsync'd to disk before
+    ``send`` returns. ``"process"``: it survives a crash of the process, not a
+    power cut, and sends are several times faster.
+    """
+    if durability not in ("full", "process"):
+        raise InvalidParameterValue(f"durability must be 'full' or 'process', got {durability!r}")
+    store = open_store(url, durability=durability, busy_timeout_seconds=busy_timeout_seconds)
+    identity = Identity(
+        region=region or Identity().region, account_id=account_id or Identity().account_id
+    )
+    return Client(store, identity=identity, sender_id=sender_id, clock=clock or time.time)

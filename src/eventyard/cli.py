@@ -1,0 +1,249 @@
+"""The ``eventyard`` command line (also ``python -m eventyard``).
+
+Thin: each command parses its options and calls the public API.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import eventyard
+from eventyard.errors import EventyardError
+
+app = typer.Typer(
+    name="eventyard",
+    help="Event-driven systems with SQS, SNS, EventBridge and Lambda semantics, on SQLite.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+queues_app = typer.Typer(
+    help="Create, list, inspect, purge and delete queues.", no_args_is_help=True
+)
+bench_app = typer.Typer(
+    help="Benchmarks (medians and ratios against baselines).", no_args_is_help=True
+)
+app.add_typer(queues_app, name="queues")
+app.add_typer(bench_app, name="bench")
+
+console = Console()
+errors = Console(stderr=True)
+
+DbOption = Annotated[
+    Optional[str],  # noqa: UP045 - typer needs Optional at runtime on 3.11
+    typer.Option("--db", help="Database URL (default: $EVENTYARD_DB or sqlite:///./eventyard.db)."),
+]
+
+
+def _client(db: str | None) -> eventyard.Client:
+    return eventyard.connect(db)
+
+
+def _fail(exc: EventyardError) -> typer.Exit:
+    errors.print(f"[red]error[/red] ({type(exc).__name__}): {exc}")
+    return typer.Exit(code=2)
+
+
+@app.command()
+def demo(
+    db: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--db", help="SQLite file to use (default: a fresh temporary file)."),
+    ] = None,
+) -> None:
+    """Run the narrated demo: batches, a poison message, redelivery, the DLQ, redrive."""
+    from eventyard.demo import run_demo
+
+    raise typer.Exit(code=run_demo(db, console))
+
+
+@queues_app.command("list")
+def queues_list(db: DbOption = None, prefix: str = "") -> None:
+    """List queues with their approximate counts."""
+    with _client(db) as client:
+        table = Table()
+        for column in ("queue", "visible", "in flight", "delayed", "oldest age (s)", "dlq"):
+            table.add_column(column)
+        for name in client.list_queues(prefix):
+            queue = client.get_queue(name)
+            stats = queue.stats()
+            age = "-" if stats.oldest_age_seconds is None else f"{stats.oldest_age_seconds:.1f}"
+            table.add_row(
+                name,
+                str(stats.visible),
+                str(stats.in_flight),
+                str(stats.delayed),
+                age,
+                queue.attributes.dead_letter_queue or "",
+            )
+        console.print(table)
+
+
+@queues_app.command("create")
+def queues_create(
+    name: str,
+    db: DbOption = None,
+    visibility_timeout: Optional[int] = None,  # noqa: UP045
+    delay_seconds: Optional[int] = None,  # noqa: UP045
+    dead_letter_queue: Optional[str] = None,  # noqa: UP045
+    max_receive_count: Optional[int] = None,  # noqa: UP045
+    content_based_deduplication: bool = False,
+) -> None:
+    """Create a queue (FIFO when the name ends in .fifo)."""
+    with _client(db) as client:
+        try:
+            queue = client.create_queue(
+                name,
+                visibility_timeout=visibility_timeout,
+                delay_seconds=delay_seconds,
+                dead_letter_queue=dead_letter_queue,
+                max_receive_count=max_receive_count,
+                content_based_deduplication=content_based_deduplication or None,
+            )
+        except EventyardError as exc:
+            raise _fail(exc) from None
+        console.print(f"created {queue.name} ({queue.arn})")
+
+
+@queues_app.command("delete")
+def queues_delete(name: str, db: DbOption = None) -> None:
+    """Delete a queue and its messages."""
+    with _client(db) as client:
+        try:
+            client.delete_queue(name)
+        except EventyardError as exc:
+            raise _fail(exc) from None
+        console.print(f"deleted {name}")
+
+
+@queues_app.command("purge")
+def queues_purge(name: str, db: DbOption = None) -> None:
+    """Delete every message of a queue (once per 60 s)."""
+    with _client(db) as client:
+        try:
+            count = client.get_queue(name).purge()
+        except EventyardError as exc:
+            raise _fail(exc) from None
+        console.print(f"purged {count} messages from {name}")
+
+
+@app.command()
+def send(
+    queue: str,
+    body: str,
+    db: DbOption = None,
+    attribute: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--attribute", "-a", help="name=value (a String attribute); repeatable."),
+    ] = None,
+    delay_seconds: Optional[int] = None,  # noqa: UP045
+    group_id: Optional[str] = None,  # noqa: UP045
+    deduplication_id: Optional[str] = None,  # noqa: UP045
+) -> None:
+    """Send one message (the body as given: text)."""
+    attributes: dict[str, object] = {}
+    for item in attribute or []:
+        name, sep, value = item.partition("=")
+        if not sep:
+            errors.print(f"[red]error[/red]: --attribute {item!r} must be name=value")
+            raise typer.Exit(code=2)
+        attributes[name] = value
+    with _client(db) as client:
+        try:
+            message_id = client.get_queue(queue).send(
+                body,
+                attributes=attributes or None,
+                delay_seconds=delay_seconds,
+                group_id=group_id,
+                deduplication_id=deduplication_id,
+            )
+        except EventyardError as exc:
+            raise _fail(exc) from None
+        console.print(message_id)
+
+
+@app.command()
+def receive(
+    queue: str,
+    db: DbOption = None,
+    max_messages: int = 1,
+    wait_seconds: float = 0,
+    delete: Annotated[bool, typer.Option(help="Delete what was received.")] = False,
+) -> None:
+    """Receive messages and print them as JSON lines."""
+    with _client(db) as client:
+        try:
+            handle = client.get_queue(queue)
+            messages = handle.receive(max_messages=max_messages, wait_seconds=wait_seconds)
+            for message in messages:
+                sys.stdout.write(
+                    json.dumps(
+                        {
+                            "message_id": message.message_id,
+                            "body": message.text,
+                            "attributes": {k: str(v) for k, v in message.attributes.items()},
+                            "receive_count": message.receive_count,
+                            "receipt_handle": message.receipt_handle,
+                        }
+                    )
+                    + "\n"
+                )
+            if delete and messages:
+                handle.delete_batch(messages)
+        except EventyardError as exc:
+            raise _fail(exc) from None
+
+
+@app.command()
+def redrive(
+    dead_letter_queue: str,
+    db: DbOption = None,
+    to: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Destination queue (default: each message's source queue)."),
+    ] = None,
+    rate: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(help="At most this many messages per second (1-500)."),
+    ] = None,
+) -> None:
+    """Move the messages of a dead-letter queue back, and wait until done."""
+    with _client(db) as client:
+        try:
+            task = client.start_redrive(
+                dead_letter_queue, destination=to, max_messages_per_second=rate
+            )
+            progress = task.wait()
+        except EventyardError as exc:
+            raise _fail(exc) from None
+        console.print(
+            f"{progress.status.lower()}: moved {progress.moved} of {progress.to_move}, "
+            f"skipped {progress.skipped}"
+        )
+
+
+@bench_app.command("queue")
+def bench_queue(
+    messages: int = 100_000,
+    runs: int = 3,
+    durability: Annotated[str, typer.Option(help="full, process or both.")] = "both",
+    peers: Annotated[bool, typer.Option(help="Also measure huey's SqliteHuey.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Producer process + consumer process, batches of 10, against raw sqlite3 and huey."""
+    from eventyard.benchmarks.queue import main as bench_main
+
+    raise typer.Exit(
+        code=bench_main(
+            messages=messages, runs=runs, durability=durability, peers=peers, as_json=as_json
+        )
+    )
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,54 @@
+"""Defaults and limits of SQS-style queues, in one place.
+
+The numbers follow Amazon SQS as documented in 2026 (see
+``docs/semantics.md``); where eventyard differs on purpose the constant's
+comment says so. Seconds and bytes are spelled out in the names.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+QUEUE_NAME_MAX_LENGTH: Final = 80
+FIFO_SUFFIX: Final = ".fifo"
+
+VISIBILITY_TIMEOUT_DEFAULT_SECONDS: Final = 30
+VISIBILITY_TIMEOUT_MAX_SECONDS: Final = 43_200  # 12 hours, also the cap since receipt
+
+DELAY_DEFAULT_SECONDS: Final = 0
+DELAY_MAX_SECONDS: Final = 900
+
+RETENTION_DEFAULT_SECONDS: Final = 345_600  # 4 days
+RETENTION_MIN_SECONDS: Final = 60
+RETENTION_MAX_SECONDS: Final = 1_209_600  # 14 days
+
+MESSAGE_SIZE_DEFAULT_BYTES: Final = 1_048_576  # 1 MiB, the current AWS default
+MESSAGE_SIZE_MIN_BYTES: Final = 1_024
+MESSAGE_SIZE_MAX_BYTES: Final = 1_048_576
+
+RECEIVE_WAIT_MAX_SECONDS: Final = 20
+RECEIVE_MAX_MESSAGES_AWS: Final = 10
+# Ours: the native API may claim more per call (event-source mappings take
+# up to 10,000 per batch); the AWS-compatible endpoint keeps 10.
+RECEIVE_MAX_MESSAGES: Final = 10_000
+
+MAX_RECEIVE_COUNT_MIN: Final = 1
+MAX_RECEIVE_COUNT_MAX: Final = 1_000
+REDRIVE_ALLOW_MAX_SOURCE_QUEUES: Final = 10
+
+BATCH_MAX_ENTRIES: Final = 10
+BATCH_ENTRY_ID_MAX_LENGTH: Final = 80
+BATCH_MAX_TOTAL_BYTES: Final = 1_048_576
+
+MESSAGE_ATTRIBUTES_MAX: Final = 10
+ATTRIBUTE_NAME_MAX_LENGTH: Final = 256
+ATTRIBUTE_TYPE_MAX_LENGTH: Final = 256
+
+FIFO_GROUP_ID_MAX_LENGTH: Final = 128
+FIFO_DEDUPLICATION_ID_MAX_LENGTH: Final = 128
+DEDUPLICATION_WINDOW_SECONDS: Final = 300  # 5 minutes
+
+PURGE_INTERVAL_SECONDS: Final = 60
+RECREATE_AFTER_DELETE_SECONDS: Final = 60
+
+MOVE_TASK_MAX_MESSAGES_PER_SECOND: Final = 500

@@ -1,0 +1,115 @@
+"""The storage contract: what a backend must do, batch-first.
+
+Every method that touches messages takes and returns a batch and runs as one
+transaction (one round trip where the backend allows it). The broker above
+validates input and owns the clock (``now_ms`` is always passed in); a store
+applies the rules of `eventyard.lifecycle` to its rows and never decides
+semantics of its own. Two backends implement it: SQLite (here) and
+PostgreSQL (later); one contract test suite runs against both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Literal, Protocol
+
+from eventyard.model.queue_config import QueueConfig
+from eventyard.model.receipt import Receipt
+from eventyard.store.records import (
+    MoveBatchOutcome,
+    MoveTaskRecord,
+    OutgoingMessage,
+    QueueRecord,
+    QueueStats,
+    ReceiveOutcome,
+    SentMessage,
+)
+
+Durability = Literal["full", "process"]
+
+
+class QueueChanged(Exception):
+    """The queue's attributes changed since the caller read them: re-read and retry.
+
+    Internal to the broker/store boundary; never reaches users.
+    """
+
+
+class ChangeWatch(Protocol):
+    """A registration for wake-ups; see `Store.watch`."""
+
+    def token(self) -> int: ...
+
+    def wait(self, token: int, timeout_seconds: float) -> bool:
+        """Block until something changed since ``token`` was taken, or the timeout."""
+        ...
+
+
+class Store(Protocol):
+    """A durable home for queues and their messages."""
+
+    url: str
+    durability: Durability
+
+    # -- queues --------------------------------------------------------------
+    def create_queue(self, name: str, config: QueueConfig, now_ms: int) -> QueueRecord: ...
+    def get_queue(self, name: str) -> QueueRecord: ...
+    def list_queues(self, prefix: str = "") -> list[QueueRecord]: ...
+    def update_queue(self, name: str, config: QueueConfig, now_ms: int) -> QueueRecord: ...
+    def delete_queue(self, name: str, now_ms: int) -> None: ...
+    def dead_letter_sources(self, name: str) -> list[str]: ...
+
+    # -- messages (each call one transaction) --------------------------------
+    def send_messages(
+        self,
+        queue: QueueRecord,
+        messages: Sequence[OutgoingMessage],
+        now_ms: int,
+        sender_id: str,
+    ) -> list[SentMessage]: ...
+    def receive_messages(
+        self, queue: QueueRecord, max_messages: int, visibility_timeout: int, now_ms: int
+    ) -> ReceiveOutcome: ...
+    def delete_messages(self, queue: QueueRecord, receipts: Sequence[Receipt]) -> list[bool]:
+        """True for each receipt that deleted its message or whose message is gone already;
+        False for a stale receipt (the message was received again since)."""
+        ...
+
+    def change_visibility(
+        self,
+        queue: QueueRecord,
+        changes: Sequence[tuple[Receipt, int]],
+        now_ms: int,
+    ) -> list[Exception | None]: ...
+    def purge_queue(self, queue: QueueRecord, now_ms: int) -> int: ...
+    def queue_stats(self, queue: QueueRecord, now_ms: int) -> QueueStats: ...
+
+    # -- redrive (message move tasks) ----------------------------------------
+    def start_move_task(
+        self,
+        task_id: str,
+        source: QueueRecord,
+        destination: QueueRecord | None,
+        max_messages_per_second: int | None,
+        owner: str,
+        now_ms: int,
+        stale_after_ms: int,
+    ) -> MoveTaskRecord: ...
+    def move_batch(self, task_id: str, limit: int, now_ms: int) -> MoveBatchOutcome: ...
+    def get_move_task(self, task_id: str) -> MoveTaskRecord: ...
+    def list_move_tasks(self, source_queue: str) -> list[MoveTaskRecord]: ...
+    def set_move_task_status(
+        self, task_id: str, status: str, now_ms: int, failure_reason: str | None = None
+    ) -> MoveTaskRecord: ...
+
+    # -- waiting and transactions ---------------------------------------------
+    def watch(self) -> AbstractContextManager[ChangeWatch]:
+        """Register for wake-ups on any change (this process or another) while in the block."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[object]:
+        """One transaction around several store calls (joined by the calls inside)."""
+        ...
+
+    def close(self) -> None: ...

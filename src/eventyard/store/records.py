@@ -1,0 +1,121 @@
+"""Plain records that cross the store boundary, shared by every backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
+
+from eventyard.model.queue_config import QueueConfig
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRecord:
+    """A queue as stored. ``generation`` goes up whenever its attributes change."""
+
+    id: int
+    name: str
+    config: QueueConfig
+    created_at_ms: int
+    generation: int
+
+    @property
+    def fifo(self) -> bool:
+        return self.config.fifo
+
+
+class OutgoingMessage(NamedTuple):
+    """A validated message on its way into a queue."""
+
+    message_id: str
+    body: str | bytes
+    body_kind: int
+    attributes: str | None
+    delay_seconds: int
+    group_id: str | None
+    deduplication_id: str | None
+    #: FIFO only: the key remembered for the deduplication window.
+    deduplication_key: str | None
+
+
+class SentMessage(NamedTuple):
+    """What a send stored: the id (the first one's, for a deduplicated FIFO send)."""
+
+    message_id: str
+    sequence_number: str | None
+    duplicate: bool
+
+
+class ClaimedRow(NamedTuple):
+    """One message handed out by a receive, with its new receipt token."""
+
+    row_id: int
+    message_id: str
+    body: str | bytes
+    body_kind: int
+    attributes: str | None
+    sent_at_ms: int
+    receive_count: int
+    first_received_at_ms: int
+    receipt: int
+    sender_id: str
+    group_id: str | None
+    deduplication_id: str | None
+    dead_letter_source: str | None
+    retained_from_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveOutcome:
+    """The messages a receive claimed, and when the next one becomes visible (if known)."""
+
+    rows: list[ClaimedRow]
+    next_visible_at_ms: int | None
+    dead_lettered: int = 0
+    expired: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    """Approximate counts of one queue, as SQS reports them."""
+
+    visible: int
+    in_flight: int
+    delayed: int
+    oldest_age_seconds: float | None
+
+    @property
+    def total(self) -> int:
+        return self.visible + self.in_flight + self.delayed
+
+
+MoveTaskStatus = Literal["RUNNING", "CANCELLING", "CANCELLED", "COMPLETED", "FAILED"]
+FINISHED_MOVE_STATUSES: frozenset[str] = frozenset({"CANCELLED", "COMPLETED", "FAILED"})
+
+
+@dataclass(frozen=True, slots=True)
+class MoveTaskRecord:
+    """A redrive (message move) task as stored: progress is readable from any process."""
+
+    task_id: str
+    source_queue: str
+    destination_queue: str | None  # None: each message back to the queue it came from
+    status: MoveTaskStatus
+    max_messages_per_second: int | None
+    to_move: int
+    moved: int
+    skipped: int
+    started_at_ms: int
+    updated_at_ms: int
+    owner: str
+    failure_reason: str | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED_MOVE_STATUSES
+
+
+class MoveBatchOutcome(NamedTuple):
+    moved: int
+    skipped: int
+    done: bool
+    status: MoveTaskStatus

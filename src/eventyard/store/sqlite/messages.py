@@ -1,0 +1,357 @@
+"""Messages on SQLite: send, claim, delete, change visibility, purge, count.
+
+Each function runs inside a write transaction the caller opened (see
+`Database.write`) and applies the rules of `eventyard.lifecycle` in bulk:
+one statement per batch on the hot paths (an ``executemany`` insert; one
+``UPDATE ... RETURNING`` that claims a batch; an ``executemany`` delete).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Final, cast
+
+from eventyard import lifecycle
+from eventyard.errors import ReceiptHandleIsInvalid
+from eventyard.model.receipt import Receipt
+from eventyard.store.records import (
+    ClaimedRow,
+    OutgoingMessage,
+    QueueRecord,
+    QueueStats,
+    SentMessage,
+)
+from eventyard.store.sqlite.queues import find_queue
+
+_INSERT: Final = (
+    "INSERT INTO eventyard_messages (queue_id, message_id, body, body_kind, attributes,"
+    " sent_at_ms, enqueued_at_ms, retained_from_ms, visible_at_ms, sender_id, group_id,"
+    " deduplication_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+_CLAIM_SET: Final = (
+    "UPDATE eventyard_messages SET visible_at_ms = ?1, receive_count = receive_count + 1,"
+    " receipt = random(), received_at_ms = ?2,"
+    " first_received_at_ms = coalesce(first_received_at_ms, ?2) WHERE id IN "
+)
+_CLAIM_RETURNING: Final = (
+    " RETURNING id, message_id, body, body_kind, attributes, sent_at_ms, receive_count,"
+    " first_received_at_ms, receipt, sender_id, group_id, deduplication_id,"
+    " dead_letter_source, retained_from_ms"
+)
+# Standard queues: any visible message, oldest visibility first.
+_CLAIM_STANDARD: Final = (
+    _CLAIM_SET + "(SELECT id FROM eventyard_messages WHERE queue_id = ?3 AND visible_at_ms <= ?2"
+    " ORDER BY visible_at_ms LIMIT ?4)" + _CLAIM_RETURNING
+)
+# FIFO queues: the group lock. A visible message is deliverable when no earlier
+# message of its group is invisible (in flight or delayed); see lifecycle.deliverable_fifo.
+_CLAIM_FIFO: Final = (
+    _CLAIM_SET
+    + "(SELECT m.id FROM eventyard_messages m WHERE m.queue_id = ?3 AND m.group_id IS NOT NULL"
+    " AND m.visible_at_ms <= ?2 AND NOT EXISTS (SELECT 1 FROM eventyard_messages p"
+    " WHERE p.queue_id = ?3 AND p.group_id = m.group_id AND p.id < m.id"
+    " AND p.visible_at_ms > ?2) ORDER BY m.id LIMIT ?4)" + _CLAIM_RETURNING
+)
+_EARLIEST_VISIBLE: Final = (
+    "SELECT visible_at_ms FROM eventyard_messages WHERE queue_id = ? ORDER BY visible_at_ms LIMIT 1"
+)
+_NEXT_VISIBLE: Final = (
+    "SELECT min(visible_at_ms) FROM eventyard_messages WHERE queue_id = ? AND visible_at_ms > ?"
+)
+_DELETE: Final = "DELETE FROM eventyard_messages WHERE id = ? AND receipt = ? AND queue_id = ?"
+
+
+def sequence_number(row_id: int) -> str:
+    """FIFO sequence numbers: the row id, which only grows (AUTOINCREMENT), as 20 digits."""
+    return f"{row_id:020d}"
+
+
+def send_messages(
+    conn: sqlite3.Connection,
+    queue: QueueRecord,
+    messages: Sequence[OutgoingMessage],
+    now_ms: int,
+    sender_id: str,
+) -> list[SentMessage]:
+    queue_id = queue.id
+    if not queue.fifo:
+        conn.executemany(
+            _INSERT,
+            [
+                (
+                    queue_id,
+                    m.message_id,
+                    m.body,
+                    m.body_kind,
+                    m.attributes,
+                    now_ms,
+                    now_ms,
+                    now_ms,
+                    now_ms + m.delay_seconds * 1000,
+                    sender_id,
+                    None,
+                    None,
+                )
+                for m in messages
+            ],
+        )
+        return [SentMessage(m.message_id, None, False) for m in messages]
+    return _send_fifo(conn, queue, messages, now_ms, sender_id)
+
+
+def _send_fifo(
+    conn: sqlite3.Connection,
+    queue: QueueRecord,
+    messages: Sequence[OutgoingMessage],
+    now_ms: int,
+    sender_id: str,
+) -> list[SentMessage]:
+    keys = [m.deduplication_key for m in messages]
+    placeholders = ",".join("?" * len(keys))
+    remembered: dict[str, tuple[str, str | None]] = {
+        key: (message_id, sequence)
+        for key, message_id, sequence in conn.execute(
+            "SELECT key, message_id, sequence_number FROM eventyard_deduplication"
+            f" WHERE queue_id = ? AND key IN ({placeholders}) AND expires_at_ms > ?",
+            (queue.id, *keys, now_ms),
+        )
+    }
+    expires_at = lifecycle.deduplication_expires_at(now_ms)
+    results: list[SentMessage] = []
+    for m in messages:
+        key = m.deduplication_key
+        assert key is not None
+        if key in remembered:
+            first_id, first_sequence = remembered[key]
+            results.append(SentMessage(first_id, first_sequence, True))
+            continue
+        cursor = conn.execute(
+            _INSERT,
+            (
+                queue.id,
+                m.message_id,
+                m.body,
+                m.body_kind,
+                m.attributes,
+                now_ms,
+                now_ms,
+                now_ms,
+                now_ms + m.delay_seconds * 1000,
+                sender_id,
+                m.group_id,
+                m.deduplication_id,
+            ),
+        )
+        assert cursor.lastrowid is not None
+        sequence = sequence_number(cursor.lastrowid)
+        conn.execute(
+            "INSERT OR REPLACE INTO eventyard_deduplication (queue_id, key, message_id,"
+            " sequence_number, expires_at_ms) VALUES (?, ?, ?, ?, ?)",
+            (queue.id, key, m.message_id, sequence, expires_at),
+        )
+        remembered[key] = (m.message_id, sequence)
+        results.append(SentMessage(m.message_id, sequence, False))
+    return results
+
+
+def forget_expired_deduplication(conn: sqlite3.Connection, now_ms: int) -> None:
+    conn.execute("DELETE FROM eventyard_deduplication WHERE expires_at_ms <= ?", (now_ms,))
+
+
+def earliest_visible_at(conn: sqlite3.Connection, queue_id: int) -> int | None:
+    """When the queue's first message is (or was) visible: a read that takes no lock."""
+    row = conn.execute(_EARLIEST_VISIBLE, (queue_id,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def next_visible_at(conn: sqlite3.Connection, queue_id: int, now_ms: int) -> int | None:
+    row = conn.execute(_NEXT_VISIBLE, (queue_id, now_ms)).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+class ClaimResult:
+    """What one claim pass found: the messages to hand out, and those it parked."""
+
+    __slots__ = ("dead_lettered", "delivered", "expired")
+
+    def __init__(self) -> None:
+        self.delivered: list[ClaimedRow] = []
+        self.dead_lettered = 0
+        self.expired = 0
+
+
+def claim_messages(
+    conn: sqlite3.Connection,
+    queue: QueueRecord,
+    max_messages: int,
+    visibility_timeout: int,
+    now_ms: int,
+) -> ClaimResult:
+    """Receive up to ``max_messages``: claim, drop the expired, dead-letter the over-received."""
+    config = queue.config
+    claim_sql = _CLAIM_FIFO if config.fifo else _CLAIM_STANDARD
+    visible_at = lifecycle.visible_after_receive(now_ms, visibility_timeout)
+    cutoff = lifecycle.retention_cutoff_ms(config.retention_seconds, now_ms)
+    max_receives = config.max_receive_count
+    result = ClaimResult()
+    delivered = result.delivered
+    while len(delivered) < max_messages:
+        wanted = max_messages - len(delivered)
+        claimed = cast(
+            list[ClaimedRow],
+            conn.execute(claim_sql, (visible_at, now_ms, queue.id, wanted)).fetchall(),
+        )
+        expired: list[int] = []
+        over_limit: list[int] = []
+        for row in claimed:
+            # row[13]: retained_from_ms, row[6]: receive_count after this receive
+            if row[13] <= cutoff:
+                expired.append(row[0])
+            elif max_receives is not None and lifecycle.exceeds_max_receives(row[6], max_receives):
+                over_limit.append(row[0])
+            else:
+                delivered.append(row)
+        if expired:
+            _delete_rows(conn, expired)
+            result.expired += len(expired)
+        if over_limit:
+            result.dead_lettered += _dead_letter(conn, queue, over_limit, now_ms)
+        if len(claimed) < wanted or not (expired or over_limit):
+            break
+    if len(delivered) > 1:
+        delivered.sort(key=lambda row: row[0])
+    return result
+
+
+def _delete_rows(conn: sqlite3.Connection, row_ids: list[int]) -> None:
+    conn.executemany("DELETE FROM eventyard_messages WHERE id = ?", [(i,) for i in row_ids])
+
+
+def _dead_letter(
+    conn: sqlite3.Connection, queue: QueueRecord, row_ids: list[int], now_ms: int
+) -> int:
+    """Move over-received messages to the dead-letter queue (not delivered by this receive)."""
+    dead_letter_name = queue.config.dead_letter_queue
+    target = find_queue(conn, dead_letter_name) if dead_letter_name else None
+    if target is None:
+        # The dead-letter queue cannot be deleted while in use; if the row is gone anyway,
+        # keep the messages here (visible again) rather than lose them.
+        conn.executemany(
+            "UPDATE eventyard_messages SET visible_at_ms = ?, receive_count = receive_count - 1"
+            " WHERE id = ?",
+            [(now_ms, i) for i in row_ids],
+        )
+        return 0
+    # SQS keeps a standard message's retention clock; a FIFO message's restarts in the DLQ.
+    conn.executemany(
+        "UPDATE eventyard_messages SET queue_id = ?, receive_count = receive_count - 1,"
+        " visible_at_ms = ?, enqueued_at_ms = ?,"
+        " retained_from_ms = CASE WHEN ? THEN ? ELSE retained_from_ms END,"
+        " dead_letter_source = ?, receipt = random() WHERE id = ?",
+        [(target.id, now_ms, now_ms, int(target.fifo), now_ms, queue.name, i) for i in row_ids],
+    )
+    return len(row_ids)
+
+
+def delete_messages(
+    conn: sqlite3.Connection, queue: QueueRecord, receipts: Sequence[Receipt]
+) -> list[bool]:
+    queue_id = queue.id
+    cursor = conn.executemany(_DELETE, [(r.row_id, r.token, queue_id) for r in receipts])
+    if cursor.rowcount == len(receipts):
+        return [True] * len(receipts)
+    # Some did not match: a row still there holds a newer receipt (stale handle);
+    # a row that is gone was deleted (now or before), which SQS treats as success.
+    ids = [r.row_id for r in receipts]
+    remaining = {
+        row[0]
+        for row in conn.execute(
+            f"SELECT id FROM eventyard_messages WHERE id IN ({','.join('?' * len(ids))})", ids
+        )
+    }
+    return [r.row_id not in remaining for r in receipts]
+
+
+def change_visibility(
+    conn: sqlite3.Connection,
+    queue: QueueRecord,
+    changes: Sequence[tuple[Receipt, int]],
+    now_ms: int,
+) -> list[Exception | None]:
+    ids = [receipt.row_id for receipt, _ in changes]
+    rows = {
+        row[0]: row
+        for row in conn.execute(
+            "SELECT id, queue_id, receipt, visible_at_ms, received_at_ms, receive_count"
+            f" FROM eventyard_messages WHERE id IN ({','.join('?' * len(ids))})",
+            ids,
+        )
+    }
+    outcomes: list[Exception | None] = []
+    updates: list[tuple[int, int]] = []
+    for receipt, timeout in changes:
+        row = rows.get(receipt.row_id)
+        if row is None:
+            outcomes.append(
+                ReceiptHandleIsInvalid(
+                    "the message of this receipt handle is gone (deleted, expired or purged)"
+                )
+            )
+            continue
+        if row[1] != queue.id or row[2] != receipt.token:
+            outcomes.append(
+                ReceiptHandleIsInvalid(
+                    "the receipt handle is stale: the message was received again since (or "
+                    "moved to a dead-letter queue); use the handle of the latest receive"
+                )
+            )
+            continue
+        try:
+            new_visible_at = lifecycle.visible_after_change(
+                visible_at_ms=row[3],
+                received_at_ms=row[4],
+                receive_count=row[5],
+                new_timeout_seconds=timeout,
+                now_ms=now_ms,
+            )
+        except Exception as exc:  # the lifecycle's specific errors, kept per entry
+            outcomes.append(exc)
+            continue
+        updates.append((new_visible_at, receipt.row_id))
+        outcomes.append(None)
+    if updates:
+        conn.executemany("UPDATE eventyard_messages SET visible_at_ms = ? WHERE id = ?", updates)
+    return outcomes
+
+
+def purge(conn: sqlite3.Connection, queue: QueueRecord, now_ms: int) -> int:
+    cursor = conn.execute("DELETE FROM eventyard_messages WHERE queue_id = ?", (queue.id,))
+    conn.execute("UPDATE eventyard_queues SET purged_at_ms = ? WHERE id = ?", (now_ms, queue.id))
+    return cursor.rowcount
+
+
+def last_purge_at(conn: sqlite3.Connection, queue: QueueRecord) -> int | None:
+    row = conn.execute(
+        "SELECT purged_at_ms FROM eventyard_queues WHERE id = ?", (queue.id,)
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def stats(conn: sqlite3.Connection, queue: QueueRecord, now_ms: int) -> QueueStats:
+    cutoff = lifecycle.retention_cutoff_ms(queue.config.retention_seconds, now_ms)
+    visible, in_flight, delayed, oldest = conn.execute(
+        "SELECT count(*) FILTER (WHERE visible_at_ms <= ?1),"
+        " count(*) FILTER (WHERE visible_at_ms > ?1 AND receive_count > 0),"
+        " count(*) FILTER (WHERE visible_at_ms > ?1 AND receive_count = 0),"
+        " min(enqueued_at_ms)"
+        " FROM eventyard_messages WHERE queue_id = ?2 AND retained_from_ms > ?3",
+        (now_ms, queue.id, cutoff),
+    ).fetchone()
+    return QueueStats(
+        visible=visible,
+        in_flight=in_flight,
+        delayed=delayed,
+        oldest_age_seconds=None if oldest is None else max(0.0, (now_ms - oldest) / 1000),
+    )

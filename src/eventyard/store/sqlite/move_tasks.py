@@ -1,0 +1,177 @@
+"""Redrive (message move) tasks on SQLite: the task row and one batch of moves.
+
+A task remembers the highest message row of its source queue when it
+started (the snapshot) and walks the rows up to it with a cursor, so it
+moves what was in the queue at the start and ends even while new dead
+letters keep arriving. Progress lives in the row, readable by any process.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import cast
+
+from eventyard.errors import MoveTaskAlreadyRunning, MoveTaskNotFound
+from eventyard.store.records import MoveBatchOutcome, MoveTaskRecord, MoveTaskStatus, QueueRecord
+from eventyard.store.sqlite.queues import find_queue
+
+_COLUMNS = (
+    "id, source_queue, destination_queue, status, max_messages_per_second, to_move, moved,"
+    " skipped, started_at_ms, updated_at_ms, owner, failure_reason"
+)
+
+
+def _record(row: tuple[object, ...]) -> MoveTaskRecord:
+    return MoveTaskRecord(*row)  # type: ignore[arg-type]
+
+
+def get_move_task(conn: sqlite3.Connection, task_id: str) -> MoveTaskRecord:
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM eventyard_move_tasks WHERE id = ?", (task_id,)
+    ).fetchone()
+    if row is None:
+        raise MoveTaskNotFound(f"no message move task has the handle {task_id!r}")
+    return _record(row)
+
+
+def list_move_tasks(conn: sqlite3.Connection, source_queue: str) -> list[MoveTaskRecord]:
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM eventyard_move_tasks WHERE source_queue = ?"
+        " ORDER BY started_at_ms DESC",
+        (source_queue,),
+    ).fetchall()
+    return [_record(row) for row in rows]
+
+
+def start_move_task(
+    conn: sqlite3.Connection,
+    task_id: str,
+    source: QueueRecord,
+    destination: QueueRecord | None,
+    max_messages_per_second: int | None,
+    owner: str,
+    now_ms: int,
+    stale_after_ms: int,
+) -> MoveTaskRecord:
+    for running in conn.execute(
+        "SELECT id, updated_at_ms, owner FROM eventyard_move_tasks"
+        " WHERE source_queue = ? AND status IN ('RUNNING', 'CANCELLING')",
+        (source.name,),
+    ).fetchall():
+        if now_ms - running[1] < stale_after_ms:
+            raise MoveTaskAlreadyRunning(
+                f"a message move task ({running[0]}) is already running for queue "
+                f"{source.name!r}; cancel it or wait for it to finish"
+            )
+        conn.execute(
+            "UPDATE eventyard_move_tasks SET status = 'FAILED', updated_at_ms = ?,"
+            " failure_reason = ? WHERE id = ?",
+            (now_ms, f"its process ({running[2]}) stopped before the task finished", running[0]),
+        )
+    snapshot, to_move = conn.execute(
+        "SELECT coalesce(max(id), 0), count(*) FROM eventyard_messages WHERE queue_id = ?",
+        (source.id,),
+    ).fetchone()
+    conn.execute(
+        "INSERT INTO eventyard_move_tasks (id, source_queue, destination_queue, status,"
+        " max_messages_per_second, snapshot_row_id, to_move, started_at_ms, updated_at_ms,"
+        " owner) VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?)",
+        (
+            task_id,
+            source.name,
+            None if destination is None else destination.name,
+            max_messages_per_second,
+            snapshot,
+            to_move,
+            now_ms,
+            now_ms,
+            owner,
+        ),
+    )
+    return get_move_task(conn, task_id)
+
+
+def set_status(
+    conn: sqlite3.Connection,
+    task_id: str,
+    status: str,
+    now_ms: int,
+    failure_reason: str | None = None,
+) -> MoveTaskRecord:
+    get_move_task(conn, task_id)
+    conn.execute(
+        "UPDATE eventyard_move_tasks SET status = ?, updated_at_ms = ?,"
+        " failure_reason = coalesce(?, failure_reason) WHERE id = ?",
+        (status, now_ms, failure_reason, task_id),
+    )
+    return get_move_task(conn, task_id)
+
+
+def move_batch(conn: sqlite3.Connection, task_id: str, limit: int, now_ms: int) -> MoveBatchOutcome:
+    """Move up to ``limit`` messages of the task; finish the task when none are left."""
+    row = conn.execute(
+        "SELECT source_queue, destination_queue, status, snapshot_row_id, cursor_row_id"
+        " FROM eventyard_move_tasks WHERE id = ?",
+        (task_id,),
+    ).fetchone()
+    if row is None:
+        raise MoveTaskNotFound(f"no message move task has the handle {task_id!r}")
+    source_name, destination_name, status, snapshot, cursor_row = row
+    if status == "CANCELLING":
+        _finish(conn, task_id, "CANCELLED", now_ms)
+        return MoveBatchOutcome(0, 0, True, "CANCELLED")
+    if status != "RUNNING":
+        return MoveBatchOutcome(0, 0, True, cast(MoveTaskStatus, status))
+    source = find_queue(conn, source_name)
+    if source is None:
+        _finish(conn, task_id, "FAILED", now_ms, "the source queue was deleted")
+        return MoveBatchOutcome(0, 0, True, "FAILED")
+    candidates = conn.execute(
+        "SELECT id, dead_letter_source, visible_at_ms FROM eventyard_messages"
+        " WHERE queue_id = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?",
+        (source.id, cursor_row, snapshot, limit),
+    ).fetchall()
+    destinations: dict[str, QueueRecord | None] = {}
+    moves: list[tuple[int, int, int, int, int, int]] = []
+    skipped = 0
+    for row_id, dead_letter_source, visible_at in candidates:
+        target_name = destination_name or dead_letter_source
+        if target_name not in destinations:
+            destinations[target_name] = find_queue(conn, target_name) if target_name else None
+        target = destinations[target_name]
+        # Skipped: no known source queue, a source deleted since, a FIFO/standard
+        # mismatch, or a message in flight (someone is looking at it right now).
+        if target is None or target.fifo != source.fifo or visible_at > now_ms:
+            skipped += 1
+            continue
+        moves.append((target.id, now_ms, now_ms, int(target.fifo), now_ms, row_id))
+    if moves:
+        conn.executemany(
+            "UPDATE eventyard_messages SET queue_id = ?, receive_count = 0, visible_at_ms = ?,"
+            " enqueued_at_ms = ?, retained_from_ms = CASE WHEN ? THEN ? ELSE retained_from_ms"
+            " END, first_received_at_ms = NULL, received_at_ms = NULL,"
+            " dead_letter_source = NULL, receipt = random() WHERE id = ?",
+            moves,
+        )
+    done = len(candidates) < limit
+    new_cursor = candidates[-1][0] if candidates else cursor_row
+    conn.execute(
+        "UPDATE eventyard_move_tasks SET moved = moved + ?, skipped = skipped + ?,"
+        " cursor_row_id = ?, updated_at_ms = ?, status = ? WHERE id = ?",
+        (len(moves), skipped, new_cursor, now_ms, "COMPLETED" if done else "RUNNING", task_id),
+    )
+    return MoveBatchOutcome(len(moves), skipped, done, "COMPLETED" if done else "RUNNING")
+
+
+def _finish(
+    conn: sqlite3.Connection,
+    task_id: str,
+    status: str,
+    now_ms: int,
+    failure_reason: str | None = None,
+) -> None:
+    conn.execute(
+        "UPDATE eventyard_move_tasks SET status = ?, updated_at_ms = ?, failure_reason = ?"
+        " WHERE id = ?",
+        (status, now_ms, failure_reason, task_id),
+    )

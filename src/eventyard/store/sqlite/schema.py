@@ -1,0 +1,131 @@
+"""The SQLite schema and its forward migrations.
+
+Each migration is a script run once, in order, inside one write transaction
+that also records its version; several processes opening a fresh file at the
+same moment serialize on that transaction, so each step runs exactly once.
+A database written by a newer eventyard (a higher version than we know) is
+refused rather than misread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Final
+
+from eventyard.errors import SchemaTooNew
+
+MIGRATIONS: Final[tuple[str, ...]] = (
+    # 1: queues, messages, deduplication, move tasks
+    """
+    CREATE TABLE eventyard_queues (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE,
+        fifo INTEGER NOT NULL,
+        config TEXT NOT NULL,
+        dead_letter_queue TEXT,
+        generation INTEGER NOT NULL DEFAULT 1,
+        created_at_ms INTEGER NOT NULL,
+        updated_at_ms INTEGER NOT NULL,
+        purged_at_ms INTEGER
+    );
+    CREATE INDEX eventyard_queues_dead_letter ON eventyard_queues (dead_letter_queue)
+        WHERE dead_letter_queue IS NOT NULL;
+
+    CREATE TABLE eventyard_deleted_queues (
+        name TEXT PRIMARY KEY,
+        deleted_at_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE eventyard_messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        queue_id INTEGER NOT NULL,
+        message_id TEXT NOT NULL,
+        body BLOB NOT NULL,
+        body_kind INTEGER NOT NULL,
+        attributes TEXT,
+        sent_at_ms INTEGER NOT NULL,
+        enqueued_at_ms INTEGER NOT NULL,
+        retained_from_ms INTEGER NOT NULL,
+        visible_at_ms INTEGER NOT NULL,
+        receive_count INTEGER NOT NULL DEFAULT 0,
+        first_received_at_ms INTEGER,
+        received_at_ms INTEGER,
+        receipt INTEGER,
+        sender_id TEXT NOT NULL,
+        group_id TEXT,
+        deduplication_id TEXT,
+        dead_letter_source TEXT
+    );
+    CREATE INDEX eventyard_messages_visible ON eventyard_messages (queue_id, visible_at_ms);
+    CREATE INDEX eventyard_messages_fifo_order ON eventyard_messages (queue_id, id)
+        WHERE group_id IS NOT NULL;
+    CREATE INDEX eventyard_messages_fifo_group ON eventyard_messages (queue_id, group_id, id)
+        WHERE group_id IS NOT NULL;
+
+    CREATE TABLE eventyard_deduplication (
+        queue_id INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        sequence_number TEXT,
+        expires_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (queue_id, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX eventyard_deduplication_expiry ON eventyard_deduplication (expires_at_ms);
+
+    CREATE TABLE eventyard_move_tasks (
+        id TEXT PRIMARY KEY,
+        source_queue TEXT NOT NULL,
+        destination_queue TEXT,
+        status TEXT NOT NULL,
+        max_messages_per_second INTEGER,
+        snapshot_row_id INTEGER NOT NULL,
+        cursor_row_id INTEGER NOT NULL DEFAULT 0,
+        to_move INTEGER NOT NULL,
+        moved INTEGER NOT NULL DEFAULT 0,
+        skipped INTEGER NOT NULL DEFAULT 0,
+        started_at_ms INTEGER NOT NULL,
+        updated_at_ms INTEGER NOT NULL,
+        owner TEXT NOT NULL,
+        failure_reason TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX eventyard_move_tasks_source ON eventyard_move_tasks (source_queue, status);
+    """,
+)
+
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'eventyard_schema'"
+    ).fetchone()
+    if exists is None:
+        return 0
+    row = conn.execute("SELECT max(version) FROM eventyard_schema").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(conn: sqlite3.Connection, now_ms: int) -> int:
+    """Bring the schema up to date; the caller holds a write transaction."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS eventyard_schema ("
+        " version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT NULL)"
+    )
+    version = current_version(conn)
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"the database has eventyard schema version {version}, newer than this eventyard "
+            f"knows ({SCHEMA_VERSION}); upgrade eventyard to open it"
+        )
+    for number in range(version + 1, SCHEMA_VERSION + 1):
+        for statement in _statements(MIGRATIONS[number - 1]):
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO eventyard_schema (version, applied_at_ms) VALUES (?, ?)", (number, now_ms)
+        )
+    return SCHEMA_VERSION
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (executescript would commit)."""
+    return [part.strip() for part in script.split(";") if part.strip()]

@@ -1,0 +1,192 @@
+"""`SQLiteStore`: the storage contract on one SQLite file.
+
+This class only opens transactions and hands their connection to the
+functions of `queues`, `messages` and `move_tasks`, which hold the SQL.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Final
+
+from eventyard.errors import PurgeQueueInProgress
+from eventyard.lifecycle import MS
+from eventyard.model import limits
+from eventyard.model.queue_config import QueueConfig
+from eventyard.model.receipt import Receipt
+from eventyard.store.base import ChangeWatch, Durability
+from eventyard.store.records import (
+    MoveBatchOutcome,
+    MoveTaskRecord,
+    OutgoingMessage,
+    QueueRecord,
+    QueueStats,
+    ReceiveOutcome,
+    SentMessage,
+)
+from eventyard.store.sqlite import messages, move_tasks, queues
+from eventyard.store.sqlite.connection import DEFAULT_BUSY_TIMEOUT_SECONDS, Database
+
+_DEDUPLICATION_SWEEP_MS: Final = 60_000
+
+
+class SQLiteStore:
+    """Queues and messages in one SQLite file (WAL), shared by threads and processes."""
+
+    def __init__(
+        self,
+        path: str,
+        durability: Durability = "full",
+        busy_timeout_seconds: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
+    ) -> None:
+        self.path = os.path.abspath(path)
+        self.url = f"sqlite:///{self.path}"
+        self.durability: Durability = durability
+        self.database = Database(self.path, durability, busy_timeout_seconds)
+        self._deduplication_swept_at_ms = 0
+
+    # -- queues --------------------------------------------------------------
+    def create_queue(self, name: str, config: QueueConfig, now_ms: int) -> QueueRecord:
+        with self.database.write() as conn:
+            return queues.create_queue(conn, name, config, now_ms)
+
+    def get_queue(self, name: str) -> QueueRecord:
+        return queues.get_queue(self.database.read(), name)
+
+    def list_queues(self, prefix: str = "") -> list[QueueRecord]:
+        return queues.list_queues(self.database.read(), prefix)
+
+    def update_queue(self, name: str, config: QueueConfig, now_ms: int) -> QueueRecord:
+        with self.database.write() as conn:
+            return queues.update_queue(conn, name, config, now_ms)
+
+    def delete_queue(self, name: str, now_ms: int) -> None:
+        with self.database.write() as conn:
+            queues.delete_queue(conn, name, now_ms)
+
+    def dead_letter_sources(self, name: str) -> list[str]:
+        return queues.dead_letter_sources(self.database.read(), name)
+
+    # -- messages ------------------------------------------------------------
+    def send_messages(
+        self,
+        queue: QueueRecord,
+        messages_: Sequence[OutgoingMessage],
+        now_ms: int,
+        sender_id: str,
+    ) -> list[SentMessage]:
+        with self.database.write() as conn:
+            queues.check_generation(conn, queue)
+            if queue.fifo and now_ms - self._deduplication_swept_at_ms > _DEDUPLICATION_SWEEP_MS:
+                messages.forget_expired_deduplication(conn, now_ms)
+                self._deduplication_swept_at_ms = now_ms
+            return messages.send_messages(conn, queue, messages_, now_ms, sender_id)
+
+    def receive_messages(
+        self, queue: QueueRecord, max_messages: int, visibility_timeout: int, now_ms: int
+    ) -> ReceiveOutcome:
+        conn = self.database.connection()
+        if not conn.in_transaction:
+            # Look before taking the write lock: an empty queue costs one indexed read
+            # and never contends with producers.
+            earliest = messages.earliest_visible_at(conn, queue.id)
+            if earliest is None:
+                queues.check_exists(conn, queue)
+                return ReceiveOutcome([], None)
+            if earliest > now_ms:
+                return ReceiveOutcome([], earliest)
+        with self.database.write() as conn:
+            queues.check_generation(conn, queue)
+            claimed = messages.claim_messages(conn, queue, max_messages, visibility_timeout, now_ms)
+            upcoming = (
+                None if claimed.delivered else messages.next_visible_at(conn, queue.id, now_ms)
+            )
+        return ReceiveOutcome(claimed.delivered, upcoming, claimed.dead_lettered, claimed.expired)
+
+    def delete_messages(self, queue: QueueRecord, receipts: Sequence[Receipt]) -> list[bool]:
+        with self.database.write() as conn:
+            queues.check_exists(conn, queue)
+            return messages.delete_messages(conn, queue, receipts)
+
+    def change_visibility(
+        self, queue: QueueRecord, changes: Sequence[tuple[Receipt, int]], now_ms: int
+    ) -> list[Exception | None]:
+        with self.database.write() as conn:
+            queues.check_exists(conn, queue)
+            return messages.change_visibility(conn, queue, changes, now_ms)
+
+    def purge_queue(self, queue: QueueRecord, now_ms: int) -> int:
+        with self.database.write() as conn:
+            queues.check_exists(conn, queue)
+            last = messages.last_purge_at(conn, queue)
+            interval_ms = limits.PURGE_INTERVAL_SECONDS * MS
+            if last is not None and now_ms - last < interval_ms:
+                raise PurgeQueueInProgress(
+                    f"queue {queue.name!r} was purged {(now_ms - last) / MS:.0f} s ago; one purge "
+                    f"per {limits.PURGE_INTERVAL_SECONDS} s is allowed (next in "
+                    f"{(last + interval_ms - now_ms) / MS:.0f} s)"
+                )
+            return messages.purge(conn, queue, now_ms)
+
+    def queue_stats(self, queue: QueueRecord, now_ms: int) -> QueueStats:
+        conn = self.database.read()
+        queues.check_exists(conn, queue)
+        return messages.stats(conn, queue, now_ms)
+
+    # -- redrive -------------------------------------------------------------
+    def start_move_task(
+        self,
+        task_id: str,
+        source: QueueRecord,
+        destination: QueueRecord | None,
+        max_messages_per_second: int | None,
+        owner: str,
+        now_ms: int,
+        stale_after_ms: int,
+    ) -> MoveTaskRecord:
+        with self.database.write() as conn:
+            queues.check_exists(conn, source)
+            if destination is not None:
+                queues.check_exists(conn, destination)
+            return move_tasks.start_move_task(
+                conn,
+                task_id,
+                source,
+                destination,
+                max_messages_per_second,
+                owner,
+                now_ms,
+                stale_after_ms,
+            )
+
+    def move_batch(self, task_id: str, limit: int, now_ms: int) -> MoveBatchOutcome:
+        with self.database.write() as conn:
+            return move_tasks.move_batch(conn, task_id, limit, now_ms)
+
+    def get_move_task(self, task_id: str) -> MoveTaskRecord:
+        return move_tasks.get_move_task(self.database.read(), task_id)
+
+    def list_move_tasks(self, source_queue: str) -> list[MoveTaskRecord]:
+        return move_tasks.list_move_tasks(self.database.read(), source_queue)
+
+    def set_move_task_status(
+        self, task_id: str, status: str, now_ms: int, failure_reason: str | None = None
+    ) -> MoveTaskRecord:
+        with self.database.write() as conn:
+            return move_tasks.set_status(conn, task_id, status, now_ms, failure_reason)
+
+    # -- waiting and transactions ---------------------------------------------
+    @contextmanager
+    def watch(self) -> Iterator[ChangeWatch]:
+        with self.database.signal.watch() as signal:
+            yield signal
+
+    @contextmanager
+    def transaction(self) -> Iterator[object]:
+        with self.database.write() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.database.close()

@@ -1,0 +1,54 @@
+"""Shared fixtures: a database per test on every storage backend, and a fake clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import eventyard
+
+BACKENDS = ["sqlite"]
+
+
+class FakeClock:
+    """A clock the test moves by hand (seconds since the epoch, like time.time)."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'eventyard.db'}"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def client(database_url: str, clock: FakeClock) -> Iterator[eventyard.Client]:
+    """A client on a fresh database whose clock the test controls."""
+    with eventyard.connect(database_url, durability="process", clock=clock) as c:
+        yield c
+
+
+@pytest.fixture
+def live_client(database_url: str) -> Iterator[eventyard.Client]:
+    """A client on a fresh database with the real clock (for waits and threads)."""
+    with eventyard.connect(database_url, durability="process") as c:
+        yield c
