@@ -8,21 +8,9 @@ from pathlib import Path
 import pytest
 
 import eventyard
+from tests_support import FakeClock
 
 BACKENDS = ["sqlite"]
-
-
-class FakeClock:
-    """A clock the test moves by hand (seconds since the epoch, like time.time)."""
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture(params=BACKENDS)
