@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests_support import FakeClock
 
 import eventyard
-from tests_support import FakeClock
 
 BACKENDS = ["sqlite"]
 

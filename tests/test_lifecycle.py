@@ -101,7 +101,11 @@ def test_fifo_group_lock() -> None:
 
 def test_deduplication_keys() -> None:
     explicit = lifecycle.deduplication_key(
-        deduplication_id="d1", body_text="x", content_based=False, group_id="g", scope_by_group=False
+        deduplication_id="d1",
+        body_text="x",
+        content_based=False,
+        group_id="g",
+        scope_by_group=False,
     )
     assert explicit == "d1"
     by_body = lifecycle.deduplication_key(
@@ -123,20 +127,21 @@ def test_deduplication_keys() -> None:
 
 
 @given(
-    st.lists(
-        st.tuples(st.sampled_from("abc"), st.booleans()), min_size=0, max_size=30
-    ),
+    st.lists(st.tuples(st.sampled_from("abc"), st.booleans()), min_size=0, max_size=30),
     st.integers(1, 10),
 )
 def test_fifo_never_delivers_behind_an_invisible_message_of_its_group(
     shape: list[tuple[str, bool]], limit: int
 ) -> None:
     messages = [
-        FifoCandidate(i, group, NOW if visible else NOW + 1) for i, (group, visible) in enumerate(shape)
+        FifoCandidate(i, group, NOW if visible else NOW + 1)
+        for i, (group, visible) in enumerate(shape)
     ]
     chosen = lifecycle.deliverable_fifo(messages, NOW, limit)
     assert len(chosen) <= limit
     for message in chosen:
-        earlier = [m for m in messages if m.group_id == message.group_id and m.position < message.position]
+        earlier = [
+            m for m in messages if m.group_id == message.group_id and m.position < message.position
+        ]
         assert all(m.visible_at_ms <= NOW for m in earlier)
     assert [m.position for m in chosen] == sorted(m.position for m in chosen)

@@ -15,7 +15,11 @@ def test_all_names_exist() -> None:
 
 def test_every_error_is_exported_and_under_eventyard_error() -> None:
     for name, value in vars(errors).items():
-        if inspect.isclass(value) and issubclass(value, Exception) and value.__module__ == errors.__name__:
+        if (
+            inspect.isclass(value)
+            and issubclass(value, Exception)
+            and value.__module__ == errors.__name__
+        ):
             assert issubclass(value, eventyard.EventyardError), name
             assert name in eventyard.__all__, f"{name} is not exported from eventyard"
 

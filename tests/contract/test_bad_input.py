@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from tests_support import count_rows
 
 import eventyard
 from eventyard import Client
-from tests_support import count_rows
 
 
 @pytest.mark.parametrize(
@@ -47,7 +47,9 @@ def test_bad_queue_attributes(
 def test_message_too_long_counts_attributes(client: Client, database_url: str) -> None:
     queue = client.create_queue("q", max_message_bytes=1024)
     queue.send("x" * 1024)
-    with pytest.raises(eventyard.MessageTooLong, match="1025 bytes .body 1025 .*max_message_bytes is 1024"):
+    with pytest.raises(
+        eventyard.MessageTooLong, match=r"1025 bytes \(body 1025 .*max_message_bytes is 1024"
+    ):
         queue.send("x" * 1025)
     with pytest.raises(eventyard.MessageTooLong, match=r"body 1020 \+ attributes 11"):
         queue.send("x" * 1020, attributes={"abcd": "e"})

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from tests_support import count_rows
 
 import eventyard
 from eventyard import Client, SendEntry
-from tests_support import count_rows
 
 
 def test_send_batch_reports_each_entry_in_order(client: Client) -> None:
@@ -30,7 +30,9 @@ def test_send_batch_reports_each_entry_in_order(client: Client) -> None:
 
 def test_a_bad_entry_fails_alone(client: Client) -> None:
     queue = client.create_queue("q", max_message_bytes=1024)
-    results = queue.send_batch(["ok", "x" * 1025, {"body": "bad\x00"}, {"body": "d", "delay_seconds": 901}])
+    results = queue.send_batch(
+        ["ok", "x" * 1025, {"body": "bad\x00"}, {"body": "d", "delay_seconds": 901}]
+    )
     assert [r.ok for r in results] == [True, False, False, False]
     assert isinstance(results[1].error, eventyard.MessageTooLong)
     assert isinstance(results[2].error, eventyard.InvalidMessageContents)
@@ -46,7 +48,11 @@ def test_batch_shape_errors_write_nothing(client: Client, database_url: str) -> 
     queue = client.create_queue("q")
     cases: list[tuple[list[object], type[Exception], str]] = [
         ([], eventyard.EmptyBatchRequest, "at least 1 entry"),
-        ([str(i) for i in range(11)], eventyard.TooManyEntriesInBatch, "11 entries; the limit is 10"),
+        (
+            [str(i) for i in range(11)],
+            eventyard.TooManyEntriesInBatch,
+            "11 entries; the limit is 10",
+        ),
         (
             [{"body": "a", "id": "x"}, {"body": "b", "id": "x"}],
             eventyard.BatchEntryIdsNotDistinct,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from tests_support import FakeClock
 
 import eventyard
 from eventyard import Client
-from tests_support import FakeClock
 
 
 def _fail_until_dead_lettered(queue: eventyard.Queue, clock: FakeClock, times: int) -> None:
@@ -120,7 +120,7 @@ def test_redrive_skips_messages_without_a_source_and_in_flight_ones(live_client:
 def test_redrive_destination_type_must_match(live_client: Client) -> None:
     live_client.create_queue("dlq")
     live_client.create_queue("jobs.fifo")
-    with pytest.raises(eventyard.InvalidParameterValue, match="FIFO|standard"):
+    with pytest.raises(eventyard.InvalidParameterValue, match=r"must be a (FIFO|standard) queue"):
         live_client.start_redrive("dlq", destination="jobs.fifo")
     with pytest.raises(eventyard.QueueDoesNotExist):
         live_client.start_redrive("missing")
@@ -168,9 +168,7 @@ def test_progress_is_visible_from_another_client(live_client: Client, database_u
         live_client.store.get_move_task("nope")
 
 
-def test_a_task_whose_process_died_is_taken_over(
-    live_client: Client, clock_free_store_time: None = None
-) -> None:
+def test_a_task_whose_process_died_is_taken_over(live_client: Client) -> None:
     client = live_client
     dlq = client.create_queue("dlq")
     source = client.store.get_queue("dlq")

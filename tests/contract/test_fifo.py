@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from tests_support import FakeClock, count_rows
 
 import eventyard
 from eventyard import Client
-from tests_support import FakeClock, count_rows
 
 
 def _drain_bodies(queue: eventyard.Queue, max_messages: int = 10) -> list[object]:
@@ -98,7 +98,8 @@ def test_explicit_deduplication_within_five_minutes(client: Client, clock: FakeC
     first = queue.send("x", group_id="g", deduplication_id="d")
     clock.advance(299)
     again = queue.send_batch([{"body": "other body", "group_id": "g", "deduplication_id": "d"}])
-    assert again[0].duplicate and again[0].message_id == first
+    assert again[0].duplicate
+    assert again[0].message_id == first
     assert queue.stats().visible == 1
     clock.advance(1)
     assert queue.send("x", group_id="g", deduplication_id="d") != first

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from tests_support import FakeClock, count_rows
 
 import eventyard
 from eventyard import Client
-from tests_support import FakeClock, count_rows
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -78,7 +78,9 @@ def test_recreate_within_60_seconds_of_delete_is_an_error(client: Client, clock:
     assert client.create_queue("orders").name == "orders"
 
 
-def test_a_handle_follows_a_recreated_queue_of_the_same_name(client: Client, clock: FakeClock) -> None:
+def test_a_handle_follows_a_recreated_queue_of_the_same_name(
+    client: Client, clock: FakeClock
+) -> None:
     old = client.create_queue("orders")
     client.delete_queue("orders")
     clock.advance(61)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from tests_support import FakeClock, count_rows
 
 import eventyard
 from eventyard import Client
-from tests_support import FakeClock, count_rows
 
 
 def test_bodies_come_back_as_sent(client: Client) -> None:
@@ -15,7 +15,7 @@ def test_bodies_come_back_as_sent(client: Client) -> None:
     for body in bodies:
         queue.send(body)
     received = queue.receive(max_messages=10)
-    assert sorted((repr(m.body) for m in received)) == sorted(repr(b) for b in bodies)
+    assert sorted(repr(m.body) for m in received) == sorted(repr(b) for b in bodies)
     by_body = {repr(m.body): m for m in received}
     assert by_body[repr({"order_id": 1})].text == '{"order_id":1}'
 

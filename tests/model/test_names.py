@@ -66,7 +66,9 @@ def test_fifo_ids_are_printable_ascii_up_to_128() -> None:
 def test_int_range_names_field_value_and_limit() -> None:
     assert check_int_range(5, "delay_seconds", 0, 900) == 5
     assert check_int_range(5.0, "delay_seconds", 0, 900) == 5
-    with pytest.raises(InvalidParameterValue, match=r"delay_seconds must be from 0 to 900, got 901"):
+    with pytest.raises(
+        InvalidParameterValue, match=r"delay_seconds must be from 0 to 900, got 901"
+    ):
         check_int_range(901, "delay_seconds", 0, 900)
     for bad in [True, 1.5, "3", None]:
         with pytest.raises(InvalidParameterValue, match="delay_seconds must be a whole number"):

@@ -63,9 +63,9 @@ def test_dead_letter_queue_accepts_an_arn() -> None:
 def test_fifo_follows_the_name() -> None:
     assert queue_config_for("jobs.fifo")[1].fifo
     assert not queue_config_for("jobs")[1].fifo
-    with pytest.raises(InvalidParameterValue, match="does not end in '.fifo' but fifo=True"):
+    with pytest.raises(InvalidParameterValue, match=r"does not end in '\.fifo' but fifo=True"):
         queue_config_for("jobs", fifo=True)
-    with pytest.raises(InvalidParameterValue, match="ends in '.fifo' but fifo=False"):
+    with pytest.raises(InvalidParameterValue, match=r"ends in '\.fifo' but fifo=False"):
         queue_config_for("jobs.fifo", fifo=False)
 
 
@@ -87,7 +87,8 @@ def test_redrive_allow_policy_forms() -> None:
     assert RedriveAllowPolicy.parse("denyAll").permission == "denyAll"
     by_queue = RedriveAllowPolicy.parse(["a", "arn:aws:sqs:us-east-1:000000000000:b"])
     assert by_queue == RedriveAllowPolicy("byQueue", ("a", "b"))
-    assert by_queue.allows("a") and not by_queue.allows("c")
+    assert by_queue.allows("a")
+    assert not by_queue.allows("c")
     sqs_shape = RedriveAllowPolicy.parse(
         '{"redrivePermission": "byQueue", "sourceQueueArns": ["arn:aws:sqs:r:1:x"]}'
     )
@@ -105,12 +106,18 @@ def test_unknown_attribute_is_named() -> None:
 
 def test_json_round_trip_and_differences() -> None:
     _, config = queue_config_for(
-        "q", visibility_timeout=5, dead_letter_queue="d", max_receive_count=3,
+        "q",
+        visibility_timeout=5,
+        dead_letter_queue="d",
+        max_receive_count=3,
         redrive_allow_policy=["x"],
     )
     assert QueueConfig.from_json(config.to_json()) == config
     assert config.differences(QueueConfig()) == [
-        "visibility_timeout", "dead_letter_queue", "max_receive_count", "redrive_allow_policy"
+        "visibility_timeout",
+        "dead_letter_queue",
+        "max_receive_count",
+        "redrive_allow_policy",
     ]
 
 

@@ -68,11 +68,11 @@ class Database:
     # -- connections ---------------------------------------------------------
     def connection(self) -> sqlite3.Connection:
         """This thread's connection, opened on first use."""
+        if self._closed:
+            raise StoreError(f"the store for {self.path} is closed")
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is not None and self._pid == os.getpid():
             return conn
-        if self._closed:
-            raise StoreError(f"the store for {self.path} is closed")
         if self._pid != os.getpid():
             # A forked child must not use its parent's connections.
             self._pid = os.getpid()
@@ -154,7 +154,7 @@ class Database:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise StoreError(f"commit failed on {self.path}: {exc}") from exc
-        self.signal.notify()
+        self.signal.announce()
 
     def read(self) -> sqlite3.Connection:
         """A connection for autocommit reads (each statement sees the latest commit)."""

@@ -23,6 +23,7 @@ from eventyard.store.records import (
     SentMessage,
 )
 from eventyard.store.sqlite.queues import find_queue
+from eventyard.store.sqlite.rows import first_row
 
 _INSERT: Final = (
     "INSERT INTO eventyard_messages (queue_id, message_id, body, body_kind, attributes,"
@@ -162,12 +163,12 @@ def forget_expired_deduplication(conn: sqlite3.Connection, now_ms: int) -> None:
 
 def earliest_visible_at(conn: sqlite3.Connection, queue_id: int) -> int | None:
     """When the queue's first message is (or was) visible: a read that takes no lock."""
-    row = conn.execute(_EARLIEST_VISIBLE, (queue_id,)).fetchone()
+    row = first_row(conn.execute(_EARLIEST_VISIBLE, (queue_id,)))
     return None if row is None else int(row[0])
 
 
 def next_visible_at(conn: sqlite3.Connection, queue_id: int, now_ms: int) -> int | None:
-    row = conn.execute(_NEXT_VISIBLE, (queue_id, now_ms)).fetchone()
+    row = first_row(conn.execute(_NEXT_VISIBLE, (queue_id, now_ms)))
     return None if row is None or row[0] is None else int(row[0])
 
 
@@ -333,22 +334,24 @@ def purge(conn: sqlite3.Connection, queue: QueueRecord, now_ms: int) -> int:
 
 
 def last_purge_at(conn: sqlite3.Connection, queue: QueueRecord) -> int | None:
-    row = conn.execute(
-        "SELECT purged_at_ms FROM eventyard_queues WHERE id = ?", (queue.id,)
-    ).fetchone()
+    row = first_row(
+        conn.execute("SELECT purged_at_ms FROM eventyard_queues WHERE id = ?", (queue.id,))
+    )
     return None if row is None else row[0]
 
 
 def stats(conn: sqlite3.Connection, queue: QueueRecord, now_ms: int) -> QueueStats:
     cutoff = lifecycle.retention_cutoff_ms(queue.config.retention_seconds, now_ms)
-    visible, in_flight, delayed, oldest = conn.execute(
-        "SELECT count(*) FILTER (WHERE visible_at_ms <= ?1),"
-        " count(*) FILTER (WHERE visible_at_ms > ?1 AND receive_count > 0),"
-        " count(*) FILTER (WHERE visible_at_ms > ?1 AND receive_count = 0),"
-        " min(enqueued_at_ms)"
-        " FROM eventyard_messages WHERE queue_id = ?2 AND retained_from_ms > ?3",
-        (now_ms, queue.id, cutoff),
-    ).fetchone()
+    visible, in_flight, delayed, oldest = first_row(
+        conn.execute(
+            "SELECT count(*) FILTER (WHERE visible_at_ms <= ?1),"
+            " count(*) FILTER (WHERE visible_at_ms > ?1 AND receive_count > 0),"
+            " count(*) FILTER (WHERE visible_at_ms > ?1 AND receive_count = 0),"
+            " min(enqueued_at_ms)"
+            " FROM eventyard_messages WHERE queue_id = ?2 AND retained_from_ms > ?3",
+            (now_ms, queue.id, cutoff),
+        )
+    )
     return QueueStats(
         visible=visible,
         in_flight=in_flight,

@@ -14,6 +14,7 @@ from typing import cast
 from eventyard.errors import MoveTaskAlreadyRunning, MoveTaskNotFound
 from eventyard.store.records import MoveBatchOutcome, MoveTaskRecord, MoveTaskStatus, QueueRecord
 from eventyard.store.sqlite.queues import find_queue
+from eventyard.store.sqlite.rows import first_row
 
 _COLUMNS = (
     "id, source_queue, destination_queue, status, max_messages_per_second, to_move, moved,"
@@ -26,9 +27,9 @@ def _record(row: tuple[object, ...]) -> MoveTaskRecord:
 
 
 def get_move_task(conn: sqlite3.Connection, task_id: str) -> MoveTaskRecord:
-    row = conn.execute(
-        f"SELECT {_COLUMNS} FROM eventyard_move_tasks WHERE id = ?", (task_id,)
-    ).fetchone()
+    row = first_row(
+        conn.execute(f"SELECT {_COLUMNS} FROM eventyard_move_tasks WHERE id = ?", (task_id,))
+    )
     if row is None:
         raise MoveTaskNotFound(f"no message move task has the handle {task_id!r}")
     return _record(row)
@@ -68,10 +69,12 @@ def start_move_task(
             " failure_reason = ? WHERE id = ?",
             (now_ms, f"its process ({running[2]}) stopped before the task finished", running[0]),
         )
-    snapshot, to_move = conn.execute(
-        "SELECT coalesce(max(id), 0), count(*) FROM eventyard_messages WHERE queue_id = ?",
-        (source.id,),
-    ).fetchone()
+    snapshot, to_move = first_row(
+        conn.execute(
+            "SELECT coalesce(max(id), 0), count(*) FROM eventyard_messages WHERE queue_id = ?",
+            (source.id,),
+        )
+    )
     conn.execute(
         "INSERT INTO eventyard_move_tasks (id, source_queue, destination_queue, status,"
         " max_messages_per_second, snapshot_row_id, to_move, started_at_ms, updated_at_ms,"
@@ -109,11 +112,13 @@ def set_status(
 
 def move_batch(conn: sqlite3.Connection, task_id: str, limit: int, now_ms: int) -> MoveBatchOutcome:
     """Move up to ``limit`` messages of the task; finish the task when none are left."""
-    row = conn.execute(
-        "SELECT source_queue, destination_queue, status, snapshot_row_id, cursor_row_id"
-        " FROM eventyard_move_tasks WHERE id = ?",
-        (task_id,),
-    ).fetchone()
+    row = first_row(
+        conn.execute(
+            "SELECT source_queue, destination_queue, status, snapshot_row_id, cursor_row_id"
+            " FROM eventyard_move_tasks WHERE id = ?",
+            (task_id,),
+        )
+    )
     if row is None:
         raise MoveTaskNotFound(f"no message move task has the handle {task_id!r}")
     source_name, destination_name, status, snapshot, cursor_row = row

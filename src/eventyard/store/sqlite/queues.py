@@ -16,6 +16,7 @@ from eventyard.model.dead_letter import check_dead_letter_target
 from eventyard.model.queue_config import QueueConfig
 from eventyard.store.base import QueueChanged
 from eventyard.store.records import QueueRecord
+from eventyard.store.sqlite.rows import first_row
 
 _COLUMNS = "id, name, config, created_at_ms, generation"
 
@@ -31,9 +32,9 @@ def _record(row: tuple[int, str, str, int, int]) -> QueueRecord:
 
 
 def find_queue(conn: sqlite3.Connection, name: str) -> QueueRecord | None:
-    row = conn.execute(
-        f"SELECT {_COLUMNS} FROM eventyard_queues WHERE name = ?", (name,)
-    ).fetchone()
+    row = first_row(
+        conn.execute(f"SELECT {_COLUMNS} FROM eventyard_queues WHERE name = ?", (name,))
+    )
     return None if row is None else _record(row)
 
 
@@ -82,9 +83,9 @@ def create_queue(
             f"({', '.join(existing.config.differences(config))}); use the same attributes, "
             "or change them with set_attributes"
         )
-    deleted = conn.execute(
-        "SELECT deleted_at_ms FROM eventyard_deleted_queues WHERE name = ?", (name,)
-    ).fetchone()
+    deleted = first_row(
+        conn.execute("SELECT deleted_at_ms FROM eventyard_deleted_queues WHERE name = ?", (name,))
+    )
     if deleted is not None and now_ms - deleted[0] < limits.RECREATE_AFTER_DELETE_SECONDS * MS:
         wait_seconds = (deleted[0] + limits.RECREATE_AFTER_DELETE_SECONDS * MS - now_ms) / MS
         raise QueueDeletedRecently(
@@ -143,9 +144,9 @@ def delete_queue(conn: sqlite3.Connection, name: str, now_ms: int) -> None:
 
 def check_generation(conn: sqlite3.Connection, queue: QueueRecord) -> None:
     """Raise unless the queue still exists with the attributes the caller validated against."""
-    row = conn.execute(
-        "SELECT generation FROM eventyard_queues WHERE id = ?", (queue.id,)
-    ).fetchone()
+    row = first_row(
+        conn.execute("SELECT generation FROM eventyard_queues WHERE id = ?", (queue.id,))
+    )
     if row is None:
         raise QueueDoesNotExist(f"queue {queue.name!r} does not exist (it was deleted)")
     if row[0] != queue.generation:
@@ -153,6 +154,6 @@ def check_generation(conn: sqlite3.Connection, queue: QueueRecord) -> None:
 
 
 def check_exists(conn: sqlite3.Connection, queue: QueueRecord) -> None:
-    row = conn.execute("SELECT 1 FROM eventyard_queues WHERE id = ?", (queue.id,)).fetchone()
+    row = first_row(conn.execute("SELECT 1 FROM eventyard_queues WHERE id = ?", (queue.id,)))
     if row is None:
         raise QueueDoesNotExist(f"queue {queue.name!r} does not exist (it was deleted)")

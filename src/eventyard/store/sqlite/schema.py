@@ -13,6 +13,7 @@ import sqlite3
 from typing import Final
 
 from eventyard.errors import SchemaTooNew
+from eventyard.store.sqlite.rows import first_row
 
 MIGRATIONS: Final[tuple[str, ...]] = (
     # 1: queues, messages, deduplication, move tasks
@@ -96,12 +97,14 @@ SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 
 def current_version(conn: sqlite3.Connection) -> int:
-    exists = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'eventyard_schema'"
-    ).fetchone()
+    exists = first_row(
+        conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'eventyard_schema'"
+        )
+    )
     if exists is None:
         return 0
-    row = conn.execute("SELECT max(version) FROM eventyard_schema").fetchone()
+    row = first_row(conn.execute("SELECT max(version) FROM eventyard_schema"))
     return int(row[0] or 0)
 
 

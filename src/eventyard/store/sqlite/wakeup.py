@@ -2,10 +2,17 @@
 
 Two sources of change reach one `ChangeSignal` per store:
 
-* this process commits: the store calls `ChangeSignal.notify` right after
-  the commit (no system call, no delay);
-* another process commits: SQLite appends to the ``-wal`` file (or writes the
-  database file), and Linux's inotify tells a watcher thread, which notifies.
+* this process commits: the store calls `ChangeSignal.announce` right after
+  the commit, which wakes this process's waiters at once (no system call)
+  and writes one byte to a sidecar file, ``<database>-wake``;
+* another process commits: its write to the sidecar file reaches Linux's
+  inotify, and a watcher thread here notifies our waiters.
+
+The sidecar is written *after* the commit returns, so a woken waiter always
+sees the new data. (Watching the ``-wal`` file instead would wake waiters
+while the commit is still being written, before it is visible, and they
+would go back to sleep past it.) Only eventyard's own commits announce
+themselves; that is all that adds messages.
 
 Waiters take a token (a generation number) *before* they look at the queue,
 and wait until the generation moves past it: a change between the look and
@@ -20,10 +27,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import errno
 import os
 import select
-import struct
 import sys
 import threading
 from collections.abc import Iterator
@@ -31,12 +36,8 @@ from contextlib import contextmanager
 from typing import Final
 
 _IN_MODIFY: Final = 0x00000002
-_IN_CLOSE_WRITE: Final = 0x00000008
-_IN_MOVED_TO: Final = 0x00000080
-_IN_CREATE: Final = 0x00000100
 _IN_NONBLOCK: Final = 0o4000
 _IN_CLOEXEC: Final = 0o2000000
-_EVENT_HEADER: Final = struct.Struct("iIII")
 _FALLBACK_WAIT_SECONDS: Final = 0.025
 
 
@@ -55,37 +56,25 @@ class _Inotify:
             raise OSError(ctypes.get_errno(), "inotify_init1 failed")
         self.fd: int = fd
 
-    def add_watch(self, directory: str) -> int:
-        wd: int = self._add(
-            self.fd,
-            os.fsencode(directory),
-            _IN_MODIFY | _IN_CREATE | _IN_MOVED_TO | _IN_CLOSE_WRITE,
-        )
+    def add_watch(self, path: str) -> int:
+        wd: int = self._add(self.fd, os.fsencode(path), _IN_MODIFY)
         if wd < 0:
-            raise OSError(ctypes.get_errno(), f"inotify_add_watch({directory}) failed")
+            raise OSError(ctypes.get_errno(), f"inotify_add_watch({path}) failed")
         return wd
 
     def remove_watch(self, wd: int) -> None:
         self._rm(self.fd, wd)
 
-    def read_names(self) -> list[bytes]:
-        """Drain pending events; return the file names they concern."""
-        names: list[bytes] = []
+    def drain(self) -> None:
+        """Read and drop the pending events (a watch on one file: any event means a change)."""
         while True:
             try:
-                data = os.read(self.fd, 65536)
+                if not os.read(self.fd, 65536):
+                    return
             except BlockingIOError:
-                return names
-            except OSError as exc:
-                if exc.errno == errno.EINTR:
-                    continue
-                raise
-            offset = 0
-            while offset + _EVENT_HEADER.size <= len(data):
-                _wd, _mask, _cookie, length = _EVENT_HEADER.unpack_from(data, offset)
-                offset += _EVENT_HEADER.size
-                names.append(data[offset : offset + length].rstrip(b"\0"))
-                offset += length
+                return
+            except InterruptedError:
+                continue
 
     def close(self) -> None:
         os.close(self.fd)
@@ -96,9 +85,9 @@ class ChangeSignal:
 
     def __init__(self, database_path: str) -> None:
         self._path = os.path.abspath(database_path)
-        self._directory = os.path.dirname(self._path)
-        base = os.fsencode(os.path.basename(self._path))
-        self._names = frozenset({base, base + b"-wal"})
+        self.wake_path = self._path + "-wake"
+        self._wake_fd: int | None = None
+        self._wake_pid = -1
         self._condition = threading.Condition()
         self._generation = 0
         self._waiters = 0
@@ -115,10 +104,20 @@ class ChangeSignal:
         return self._cross_process
 
     def notify(self) -> None:
-        """Called after this process commits a change."""
+        """Wake this process's waiters."""
         with self._condition:
             self._generation += 1
             self._condition.notify_all()
+
+    def announce(self) -> None:
+        """Called after this process committed: wake waiters here and in other processes."""
+        self.notify()
+        if self._wake_pid != os.getpid():
+            # Opened lazily, and again in a forked child (one write per commit, no fsync).
+            self._wake_fd = os.open(self.wake_path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            self._wake_pid = os.getpid()
+        assert self._wake_fd is not None
+        os.pwrite(self._wake_fd, b"\0", 0)
 
     def token(self) -> int:
         return self._generation
@@ -171,7 +170,9 @@ class ChangeSignal:
                 target=self._watch_loop, name="eventyard-sqlite-watch", daemon=True
             )
             self._thread.start()
-        self._watch_descriptor = self._inotify.add_watch(self._directory)
+        # Watch the sidecar itself (created if need be), not the busy directory around it.
+        os.close(os.open(self.wake_path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
+        self._watch_descriptor = self._inotify.add_watch(self.wake_path)
 
     def _watch_loop(self) -> None:
         inotify = self._inotify
@@ -180,9 +181,8 @@ class ChangeSignal:
             readable, _, _ = select.select([inotify.fd, self._stop_read], [], [])
             if self._stop_read in readable:
                 return
-            names = inotify.read_names()
-            if any(name in self._names for name in names):
-                self.notify()
+            inotify.drain()
+            self.notify()
 
     def close(self) -> None:
         with self._condition:
@@ -197,3 +197,6 @@ class ChangeSignal:
             os.close(self._stop_write)
         if self._inotify is not None:
             self._inotify.close()
+        if self._wake_fd is not None and self._wake_pid == os.getpid():
+            os.close(self._wake_fd)
+            self._wake_fd = None

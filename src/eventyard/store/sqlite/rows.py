@@ -1,0 +1,17 @@
+"""Reading single rows without leaving a statement open."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+
+def first_row(cursor: sqlite3.Cursor) -> Any:
+    """The first row of a query, or None, with the statement run to its end.
+
+    In autocommit mode a SELECT that was not read to the end keeps its read
+    transaction open: the connection would go on seeing that old snapshot
+    (and block checkpoints) until the statement is reset.
+    """
+    rows = cursor.fetchall()
+    return rows[0] if rows else None
