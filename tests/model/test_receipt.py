@@ -27,3 +27,17 @@ def test_round_trip() -> None:
 def test_bad_handles(handle: object, reason: str) -> None:
     with pytest.raises(ReceiptHandleIsInvalid, match=reason):
         parse_receipt_handle(handle, 3, "orders")
+
+
+def test_message_ids_are_version_4_uuids() -> None:
+    import uuid
+
+    from eventyard.model.ids import new_message_ids
+
+    ids = new_message_ids(50)
+    assert len(set(ids)) == 50
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122

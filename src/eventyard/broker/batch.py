@@ -102,6 +102,8 @@ def send_entry(item: object, index: int) -> SendEntry:
     A `SendEntry`; a dict with a ``body`` key and only the keys of `SendEntry`
     (or SQS's ``MessageBody``, ``Id``, ...); anything else is itself a body.
     """
+    if isinstance(item, str | bytes):
+        return SendEntry(item, str(index))
     if isinstance(item, SendEntry):
         entry = item
     elif isinstance(item, Mapping) and "body" in item and set(item) <= _ENTRY_KEYS:

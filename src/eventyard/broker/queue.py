@@ -9,7 +9,6 @@ the next message becomes visible, never on a fixed timer.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -35,6 +34,7 @@ from eventyard.errors import (
 from eventyard.model import limits
 from eventyard.model.attributes import encode_attributes
 from eventyard.model.body import encode_body
+from eventyard.model.ids import new_message_ids
 from eventyard.model.message import Message
 from eventyard.model.names import check_fifo_id, check_int_range
 from eventyard.model.queue_config import QueueConfig
@@ -150,9 +150,10 @@ class Queue:
             outgoing: list[OutgoingMessage] = []
             positions: list[int] = []
             total_bytes = 0
+            message_ids = new_message_ids(len(entries))
             for index, entry in enumerate(entries):
                 try:
-                    message, size = _outgoing(entry, record.config)
+                    message, size = _outgoing(entry, record.config, message_ids[index])
                 except EventyardError as exc:
                     results[index] = SendResult(entry.id or str(index), error=exc)
                     continue
@@ -359,7 +360,9 @@ class Queue:
         return self._run(lambda record: self._store.queue_stats(record, self._client.now_ms()))
 
 
-def _outgoing(entry: SendEntry, config: QueueConfig) -> tuple[OutgoingMessage, int]:
+def _outgoing(
+    entry: SendEntry, config: QueueConfig, message_id: str
+) -> tuple[OutgoingMessage, int]:
     """Validate one entry against the queue's attributes; return it with its size in bytes."""
     stored, kind, body_bytes = encode_body(entry.body)
     attributes, attribute_bytes = encode_attributes(entry.attributes)
@@ -396,7 +399,7 @@ def _outgoing(entry: SendEntry, config: QueueConfig) -> tuple[OutgoingMessage, i
         )
         return (
             OutgoingMessage(
-                str(uuid.uuid4()),
+                message_id,
                 stored,
                 kind,
                 attributes,
@@ -417,6 +420,6 @@ def _outgoing(entry: SendEntry, config: QueueConfig) -> tuple[OutgoingMessage, i
         else check_int_range(entry.delay_seconds, "delay_seconds", 0, limits.DELAY_MAX_SECONDS)
     )
     return (
-        OutgoingMessage(str(uuid.uuid4()), stored, kind, attributes, delay, None, None, None),
+        OutgoingMessage(message_id, stored, kind, attributes, delay, None, None, None),
         size,
     )

@@ -31,8 +31,11 @@ def parse_receipt_handle(handle: object, queue_id: int, queue_name: str) -> Rece
         raise ReceiptHandleIsInvalid(
             f"receipt handle {shorten(handle)} is not a receipt handle of eventyard"
         )
+    parts = handle.split(":")
     try:
-        owner, row_id, token = (int(part) for part in handle[len(_PREFIX) :].split(":"))
+        if len(parts) != 4:
+            raise ValueError
+        owner, row_id, token = int(parts[1]), int(parts[2]), int(parts[3])
     except ValueError:
         raise ReceiptHandleIsInvalid(f"receipt handle {shorten(handle)} is malformed") from None
     if owner != queue_id:
