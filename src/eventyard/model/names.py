@@ -57,9 +57,13 @@ def is_fifo_name(name: str) -> bool:
 def check_entry_ids(ids: list[str]) -> None:
     """Batch entry ids: each 1-80 of [A-Za-z0-9_-]; distinctness is checked by the caller."""
     for entry_id in ids:
-        if isinstance(entry_id, str) and entry_id.isascii() and entry_id.isalnum():
-            if len(entry_id) <= limits.BATCH_ENTRY_ID_MAX_LENGTH:
-                continue  # the common case, without the regular expression
+        if (
+            isinstance(entry_id, str)
+            and entry_id.isascii()
+            and entry_id.isalnum()
+            and len(entry_id) <= limits.BATCH_ENTRY_ID_MAX_LENGTH
+        ):
+            continue  # the common case, without the regular expression
         if (
             not isinstance(entry_id, str)
             or not 1 <= len(entry_id) <= limits.BATCH_ENTRY_ID_MAX_LENGTH
