@@ -45,7 +45,7 @@ def _client(db: str | None) -> eventyard.Client:
 
 
 def _fail(exc: EventyardError) -> typer.Exit:
-    errors.print(f"[red]error[/red] ({type(exc).__name__}): {exc}")
+    errors.print(f"[red]error[/red] ({type(exc).__name__}): {exc}", soft_wrap=True)
     return typer.Exit(code=2)
 
 

@@ -298,7 +298,7 @@ class Queue:
                 except EventyardError as exc:
                     results[index] = EntryResult(entry_id, str(handle), exc)
             if receipts:
-                deleted = self._store.delete_messages(record, receipts)
+                deleted = self._store.delete_messages(record, receipts, self._client.now_ms())
                 for index, ok in zip(positions, deleted, strict=True):
                     entry_id, handle = entries[index]
                     results[index] = EntryResult(

@@ -71,9 +71,11 @@ class Store(Protocol):
     def receive_messages(
         self, queue: QueueRecord, max_messages: int, visibility_timeout: int, now_ms: int
     ) -> ReceiveOutcome: ...
-    def delete_messages(self, queue: QueueRecord, receipts: Sequence[Receipt]) -> list[bool]:
-        """True for each receipt that deleted its message or whose message is gone already;
-        False for a stale receipt (the message was received again since)."""
+    def delete_messages(
+        self, queue: QueueRecord, receipts: Sequence[Receipt], now_ms: int
+    ) -> list[bool]:
+        """True for each receipt that deleted its message or whose message is gone already
+        (deleted, expired); False for a stale receipt (the message was received again since)."""
         ...
 
     def change_visibility(

@@ -8,6 +8,7 @@ one statement per batch on the hot paths (an ``executemany`` insert; one
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Final, cast
@@ -54,6 +55,16 @@ _CLAIM_FIFO: Final = (
     " AND m.visible_at_ms <= ?2 AND NOT EXISTS (SELECT 1 FROM eventyard_messages p"
     " WHERE p.queue_id = ?3 AND p.group_id = m.group_id AND p.id < m.id"
     " AND p.visible_at_ms > ?2) ORDER BY m.id LIMIT ?4)" + _CLAIM_RETURNING
+)
+# A repeat claim within one receive (after dead-lettering or expiry) must not take
+# back rows this receive already claimed: with a visibility timeout of 0 they are
+# visible again at once.
+_NOT_CLAIMED_YET: Final = " AND {alias}id NOT IN (SELECT value FROM json_each(?5))"
+_CLAIM_STANDARD_AGAIN: Final = _CLAIM_STANDARD.replace(
+    " ORDER BY visible_at_ms", _NOT_CLAIMED_YET.format(alias="") + " ORDER BY visible_at_ms"
+)
+_CLAIM_FIFO_AGAIN: Final = _CLAIM_FIFO.replace(
+    " ORDER BY m.id", _NOT_CLAIMED_YET.format(alias="m.") + " ORDER BY m.id"
 )
 _EARLIEST_VISIBLE: Final = (
     "SELECT visible_at_ms FROM eventyard_messages WHERE queue_id = ? ORDER BY visible_at_ms LIMIT 1"
@@ -193,17 +204,30 @@ def claim_messages(
     """Receive up to ``max_messages``: claim, drop the expired, dead-letter the over-received."""
     config = queue.config
     claim_sql = _CLAIM_FIFO if config.fifo else _CLAIM_STANDARD
+    claim_again_sql = _CLAIM_FIFO_AGAIN if config.fifo else _CLAIM_STANDARD_AGAIN
     visible_at = lifecycle.visible_after_receive(now_ms, visibility_timeout)
     cutoff = lifecycle.retention_cutoff_ms(config.retention_seconds, now_ms)
     max_receives = config.max_receive_count
     result = ClaimResult()
     delivered = result.delivered
+    claimed_ids: list[int] = []
     while len(delivered) < max_messages:
         wanted = max_messages - len(delivered)
-        claimed = cast(
-            list[ClaimedRow],
-            conn.execute(claim_sql, (visible_at, now_ms, queue.id, wanted)).fetchall(),
-        )
+        if claimed_ids:
+            parameters: tuple[object, ...] = (
+                visible_at,
+                now_ms,
+                queue.id,
+                wanted,
+                json.dumps(claimed_ids),
+            )
+            claimed = cast(list[ClaimedRow], conn.execute(claim_again_sql, parameters).fetchall())
+        else:
+            claimed = cast(
+                list[ClaimedRow],
+                conn.execute(claim_sql, (visible_at, now_ms, queue.id, wanted)).fetchall(),
+            )
+        claimed_ids.extend(row[0] for row in claimed)
         expired: list[int] = []
         over_limit: list[int] = []
         for row in claimed:
@@ -257,19 +281,22 @@ def _dead_letter(
 
 
 def delete_messages(
-    conn: sqlite3.Connection, queue: QueueRecord, receipts: Sequence[Receipt]
+    conn: sqlite3.Connection, queue: QueueRecord, receipts: Sequence[Receipt], now_ms: int
 ) -> list[bool]:
     queue_id = queue.id
     cursor = conn.executemany(_DELETE, [(r.row_id, r.token, queue_id) for r in receipts])
     if cursor.rowcount == len(receipts):
         return [True] * len(receipts)
-    # Some did not match: a row still there holds a newer receipt (stale handle);
-    # a row that is gone was deleted (now or before), which SQS treats as success.
+    # Some did not match: a live row still there holds a newer receipt (stale handle);
+    # a row that is gone (or expired) was deleted, now or before: success, as in SQS.
     ids = [r.row_id for r in receipts]
+    cutoff = lifecycle.retention_cutoff_ms(queue.config.retention_seconds, now_ms)
     remaining = {
         row[0]
         for row in conn.execute(
-            f"SELECT id FROM eventyard_messages WHERE id IN ({','.join('?' * len(ids))})", ids
+            "SELECT id FROM eventyard_messages WHERE id IN"
+            f" ({','.join('?' * len(ids))}) AND (queue_id != ? OR retained_from_ms > ?)",
+            (*ids, queue.id, cutoff),
         )
     }
     return [r.row_id not in remaining for r in receipts]
@@ -285,16 +312,18 @@ def change_visibility(
     rows = {
         row[0]: row
         for row in conn.execute(
-            "SELECT id, queue_id, receipt, visible_at_ms, received_at_ms, receive_count"
+            "SELECT id, queue_id, receipt, visible_at_ms, received_at_ms, receive_count,"
+            " retained_from_ms"
             f" FROM eventyard_messages WHERE id IN ({','.join('?' * len(ids))})",
             ids,
         )
     }
     outcomes: list[Exception | None] = []
     updates: list[tuple[int, int]] = []
+    cutoff = lifecycle.retention_cutoff_ms(queue.config.retention_seconds, now_ms)
     for receipt, timeout in changes:
         row = rows.get(receipt.row_id)
-        if row is None:
+        if row is None or (row[1] == queue.id and row[6] <= cutoff):
             outcomes.append(
                 ReceiptHandleIsInvalid(
                     "the message of this receipt handle is gone (deleted, expired or purged)"

@@ -105,10 +105,12 @@ class SQLiteStore:
             )
         return ReceiveOutcome(claimed.delivered, upcoming, claimed.dead_lettered, claimed.expired)
 
-    def delete_messages(self, queue: QueueRecord, receipts: Sequence[Receipt]) -> list[bool]:
+    def delete_messages(
+        self, queue: QueueRecord, receipts: Sequence[Receipt], now_ms: int
+    ) -> list[bool]:
         with self.database.write() as conn:
             queues.check_exists(conn, queue)
-            return messages.delete_messages(conn, queue, receipts)
+            return messages.delete_messages(conn, queue, receipts, now_ms)
 
     def change_visibility(
         self, queue: QueueRecord, changes: Sequence[tuple[Receipt, int]], now_ms: int
