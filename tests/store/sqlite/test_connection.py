@@ -172,3 +172,26 @@ def test_a_raw_write_does_not_wake(tmp_path: Path) -> None:
         assert not watch.wait(token, 0.3)
     writer.close()
     store.close()
+
+
+def test_a_forked_child_can_use_the_parents_client(tmp_path: Path) -> None:
+    """Connections and the wake-up watcher are per process: a child opens its own."""
+    import multiprocessing
+
+    path = tmp_path / "x.db"
+    with eventyard.connect(f"sqlite:///{path}") as client:
+        queue = client.create_queue("q")
+        queue.receive(wait_seconds=0.1)  # the parent's watcher thread exists now
+
+        def child() -> None:
+            got = queue.receive(wait_seconds=5)
+            queue.send("from-child")
+            raise SystemExit(0 if [m.body for m in got] == ["from-parent"] else 1)
+
+        process = multiprocessing.get_context("fork").Process(target=child)
+        process.start()
+        time.sleep(0.3)
+        queue.send("from-parent")
+        process.join(timeout=20)
+        assert process.exitcode == 0
+        assert [m.body for m in queue.receive(wait_seconds=5)] == ["from-child"]

@@ -88,6 +88,12 @@ class ChangeSignal:
         self.wake_path = self._path + "-wake"
         self._wake_fd: int | None = None
         self._wake_pid = -1
+        self._closed = False
+        self._reset()
+
+    def _reset(self) -> None:
+        """Fresh per-process state (also in a forked child: threads do not survive a fork)."""
+        self._pid = os.getpid()
         self._condition = threading.Condition()
         self._generation = 0
         self._waiters = 0
@@ -96,7 +102,6 @@ class ChangeSignal:
         self._thread: threading.Thread | None = None
         self._stop_read, self._stop_write = -1, -1
         self._cross_process = sys.platform.startswith("linux")
-        self._closed = False
 
     @property
     def cross_process_notifications(self) -> bool:
@@ -146,6 +151,8 @@ class ChangeSignal:
             return True
 
     def _register(self) -> None:
+        if self._pid != os.getpid():
+            self._reset()
         with self._condition:
             self._waiters += 1
             if self._waiters > 1 or not self._cross_process:
