@@ -23,7 +23,7 @@ from eventyard.store.records import (
     QueueStats,
     SentMessage,
 )
-from eventyard.store.sqlite.queues import find_queue
+from eventyard.store.sqlite.queues import check_exists, find_queue
 from eventyard.store.sqlite.rows import first_row
 
 _INSERT: Final = (
@@ -287,8 +287,11 @@ def delete_messages(
     cursor = conn.executemany(_DELETE, [(r.row_id, r.token, queue_id) for r in receipts])
     if cursor.rowcount == len(receipts):
         return [True] * len(receipts)
-    # Some did not match: a live row still there holds a newer receipt (stale handle);
-    # a row that is gone (or expired) was deleted, now or before: success, as in SQS.
+    # Some did not match; only now is the queue's existence worth a look (a deleted
+    # queue has no rows left to match). A live row still there holds a newer receipt
+    # (a stale handle); a row that is gone (or expired) was deleted, now or before:
+    # success, as in SQS.
+    check_exists(conn, queue)
     ids = [r.row_id for r in receipts]
     cutoff = lifecycle.retention_cutoff_ms(queue.config.retention_seconds, now_ms)
     remaining = {

@@ -109,7 +109,6 @@ class SQLiteStore:
         self, queue: QueueRecord, receipts: Sequence[Receipt], now_ms: int
     ) -> list[bool]:
         with self.database.write() as conn:
-            queues.check_exists(conn, queue)
             return messages.delete_messages(conn, queue, receipts, now_ms)
 
     def change_visibility(
