@@ -105,7 +105,9 @@ def load_event(event: object) -> dict[str, Any] | None:
         return event
     if isinstance(event, (str, bytes, bytearray)):
         if len(event) > _PARSE_LIMIT_CHARS:
-            raise InvalidParameterValue(f"event is {len(event)} long; the limit is 64 MiB")
+            raise InvalidParameterValue(
+                f"event is {len(event)} characters long; the limit is {_PARSE_LIMIT_CHARS}"
+            )
         try:
             document = json.loads(event)
         except (ValueError, RecursionError) as error:

@@ -37,6 +37,10 @@ Values: TypeAlias = dict[str, list[object]]
 Chains: TypeAlias = dict[str, list[Chain]]
 
 _NO_CHAIN: Chain = ()
+# JSON's leaves (bool is an int). Events built in Python are read the way
+# json.dumps reads them: tuples are arrays; values JSON cannot hold are ignored.
+_SCALARS = (str, int, float, type(None))
+_ARRAYS = (list, tuple)
 
 
 class PathNode:
@@ -90,53 +94,54 @@ def _walk_object(
                 continue
         path = child.path
         if path is not None:
-            if chain or path in values or isinstance(value, (list, dict)):
+            if chain or path in values or not isinstance(value, _SCALARS):
                 _add_leaves(path, value, values, chains, chain)
             else:
                 values[path] = [value]  # the common case, without a call
         if child.children:
             if isinstance(value, dict):
                 _walk_object(child, value, values, chains, chain)
-            elif isinstance(value, list):
+            elif isinstance(value, _ARRAYS):
                 _walk_array(child, value, values, chains, chain)
 
 
 def _walk_array(
-    node: PathNode, array: list[object], values: Values, chains: Chains, chain: Chain
+    node: PathNode, array: Sequence[object], values: Values, chains: Chains, chain: Chain
 ) -> None:
     # Iterative, so a deeply nested array cannot exhaust the Python stack.
-    pending: list[tuple[list[object], Chain]] = [(array, chain)]
+    pending: list[tuple[Sequence[object], Chain]] = [(array, chain)]
     while pending:
         current, current_chain = pending.pop()
         array_id = id(current)
         for index, element in enumerate(current):
             if isinstance(element, dict):
                 _walk_object(node, element, values, chains, (*current_chain, (array_id, index)))
-            elif isinstance(element, list):
+            elif isinstance(element, _ARRAYS):
                 pending.append((element, (*current_chain, (array_id, index))))
 
 
-def _scalars(array: list[object]) -> list[object]:
+def _scalars(array: Sequence[object]) -> list[object]:
     found: list[object] = []
-    pending = [array]
+    pending: list[Sequence[object]] = [array]
     while pending:
         for item in pending.pop():
-            if isinstance(item, list):
-                pending.append(item)
-            elif not isinstance(item, dict):
+            if isinstance(item, _SCALARS):
                 found.append(item)
+            elif isinstance(item, _ARRAYS):
+                pending.append(item)
     return found
 
 
 def _add_leaves(path: str, value: object, values: Values, chains: Chains, chain: Chain) -> None:
-    if isinstance(value, list):
+    leaves: list[object]
+    if isinstance(value, _SCALARS):
+        leaves = [value]
+    elif isinstance(value, _ARRAYS):
         leaves = _scalars(value)
         if not leaves:
             return
-    elif isinstance(value, dict):
-        return
     else:
-        leaves = [value]
+        return  # an object, or something JSON cannot hold: not a leaf
     bucket = values.get(path)
     if bucket is None:
         values[path] = leaves
@@ -227,15 +232,12 @@ class _ConsistentSearch:
                     and self._search(position + 1, merged)
                 ):
                     return True
-        if test.condition.absence_ok and (
-            found is None
-            or all(
-                _merge(chosen, leaf_chains[index] if leaf_chains else _NO_CHAIN) is None
-                for index in range(len(found))
-            )
-        ):
-            if self._search(position + 1, chosen):
-                return True
+        absent = found is None or all(
+            _merge(chosen, leaf_chains[index] if leaf_chains else _NO_CHAIN) is None
+            for index in range(len(found))
+        )
+        if test.condition.absence_ok and absent and self._search(position + 1, chosen):
+            return True
         self.failed.add(key)
         return False
 

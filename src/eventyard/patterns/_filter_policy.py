@@ -149,18 +149,25 @@ def _check_limits(branches: tuple[Branch, ...]) -> None:
             f"Filter policy is not valid: it has {len(widest)} keys ({keys}); "
             f"the limit is {MAX_KEYS}"
         )
-    combinations = 0
-    for branch in branches:
-        product = 1
-        for test in branch:
-            product *= test.condition.value_count * test.depth
-        combinations += product
+    combinations = value_combinations(branches)
     if combinations > MAX_COMBINATIONS:
         raise InvalidFilterPolicy(
             f"Filter policy is not valid: it has {combinations} value combinations; the limit "
             f"is {MAX_COMBINATIONS} (per $or alternative, multiply the number of values of "
             "each key by its nesting level; alternatives add up)"
         )
+
+
+def value_combinations(branches: tuple[Branch, ...]) -> int:
+    """SNS's complexity: per ``$or`` alternative, the product over its keys of
+    (number of values x nesting level); the alternatives add up."""
+    total = 0
+    for branch in branches:
+        product = 1
+        for test in branch:
+            product *= test.condition.value_count * test.depth
+        total += product
+    return total
 
 
 def _body_document(body: object) -> dict[str, Any] | None:

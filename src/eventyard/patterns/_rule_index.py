@@ -24,7 +24,9 @@ Theory of operation
    leaves (the tree ignores array consistency and the non-exact fields).
 
 The trie and the tree are rebuilt lazily on the first match after rules
-change, so adding or removing many rules costs one rebuild.
+change, so adding or removing many rules costs one rebuild. Matching from
+several threads is safe; changing the rules while matching needs the caller's
+lock (an event bus changes rules rarely and holds one anyway).
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ class RuleIndex(Generic[RuleId]):
     """A set of named event patterns; ``match(event)`` returns the ids that match.
 
     >>> index: RuleIndex[str] = RuleIndex()
-    >>> index.add("big-orders", {"detail": {"total": [{"numeric": [">", 1000]}]}})
+    >>> pattern = index.add("big-orders", {"detail": {"total": [{"numeric": [">", 1000]}]}})
     >>> index.match({"detail": {"total": 5000}})
     ['big-orders']
 
@@ -88,8 +90,9 @@ class RuleIndex(Generic[RuleId]):
     def __init__(self) -> None:
         self._rules: dict[RuleId, tuple[int, EventPattern]] = {}
         self._next_order = 0
-        self._trie: PathNode = PathNode()
-        self._tree: _Node = _Node()
+        # The path trie and the decision tree, swapped in together so a match
+        # running on another thread never sees one without the other.
+        self._built: tuple[PathNode, _Node] = (PathNode(), _Node())
         self._stale = False
 
     # -- the set of rules ---------------------------------------------------
@@ -145,9 +148,10 @@ class RuleIndex(Generic[RuleId]):
         document = load_event(event)
         if document is None or not self._rules:
             return []
-        values, chains = collect(self._trie, document)
+        trie, tree = self._built
+        values, chains = collect(trie, document)
         candidates: list[_Entry] = []
-        _gather(self._tree, values, candidates)
+        _gather(tree, values, candidates)
         if not candidates:
             return []
         matched: dict[int, Any] = {}
@@ -189,8 +193,7 @@ class RuleIndex(Generic[RuleId]):
                 anchors = _anchors(branch)
                 entry = _Entry(order, rule_id, branch, frozenset(path for path, _ in anchors))
                 _file(tree, anchors, 0, entry)
-        self._trie = build_trie(paths)
-        self._tree = tree
+        self._built = (build_trie(paths), tree)
         self._stale = False
 
 

@@ -6,8 +6,9 @@ grammar at compile time (so matching never has to), and turns the pattern into
 dotted paths, sorted by path, that must all hold. Errors name the place
 (``detail.total[0].numeric``), the offending value and the limit.
 
-What it is not: the matching (``_fields``) or the SNS-only limits on keys and
-value combinations (``_filter_policy``).
+What it is not: the grammar inside a field's list (``_leaf_syntax``), the
+matching (``_fields``), or the SNS-only limits on keys and value combinations
+(``_filter_policy``).
 
 Semantics copied from EventBridge (its open-source engine, event-ruler):
 
@@ -22,16 +23,12 @@ Semantics copied from EventBridge (its open-source engine, event-ruler):
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Final, NoReturn
+from dataclasses import dataclass
+from typing import Final
 
 from eventyard.errors import InvalidEventPattern, InvalidFilterPolicy, InvalidParameterValue
-from eventyard.patterns import _operators as op
-from eventyard.patterns._operators import FieldCondition, Predicate
-from eventyard.patterns._values import is_number, number_micros, parse_ip
-from eventyard.patterns._wildcard import MAX_WILDCARD_COMPLEXITY, complexity, parse_wildcard
+from eventyard.patterns._leaf_syntax import OPERATORS, LeafCompiler, describe
+from eventyard.patterns._operators import FieldCondition
 
 #: Object nesting allowed in a pattern (the top-level object is level 1; each
 #: ``$or`` alternative is a level too). AWS documents no limit; real patterns
@@ -49,16 +46,6 @@ EVENT_PATTERN_MAX_BYTES: Final = 4096
 #: SNS's limit on a filter policy (256 KiB).
 FILTER_POLICY_MAX_BYTES: Final = 262_144
 
-OPERATORS: Final = (
-    "anything-but",
-    "cidr",
-    "equals-ignore-case",
-    "exists",
-    "numeric",
-    "prefix",
-    "suffix",
-    "wildcard",
-)
 
 # Words event-ruler reserves: they cannot name a field inside ``$or`` (and in
 # an SNS policy, an ``$or`` whose alternatives use them is an ordinary key).
@@ -84,8 +71,6 @@ RESERVED_FIELD_NAMES: Final = frozenset(
         "ip-address-not-in-range",
     }
 )
-
-_NUMERIC_OPERATORS: Final = ("=", "<", "<=", ">", ">=")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,50 +140,36 @@ def compile_syntax(source: object, dialect: Dialect) -> CompiledSyntax:
     return _Parser(dialect).parse(source)
 
 
-def describe(value: object) -> str:
-    """A short JSON rendering of ``value`` for error messages."""
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-@dataclass
-class _LeafParts:
-    exact: list[object] = field(default_factory=list)
-    predicates: list[Predicate] = field(default_factory=list)
-    wildcards: list[tuple[str, ...]] = field(default_factory=list)
-    any_value: bool = False
-    absence_ok: bool = False
-
-
 class _Parser:
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
         self.noun = dialect.noun
+        self.leaves = LeafCompiler(self.error, allow_wildcard=dialect.allow_wildcard)
 
-    def fail(self, where: str, reason: str) -> NoReturn:
+    def error(self, where: str, reason: str) -> InvalidParameterValue:
+        """The dialect's error, naming the place (``detail.total[0]``) and the reason."""
         place = f" at {where}" if where else ""
-        raise self.dialect.error(f"{self.noun.capitalize()} is not valid{place}: {reason}")
+        return self.dialect.error(f"{self.noun.capitalize()} is not valid{place}: {reason}")
 
     # -- the document ---------------------------------------------------
 
     def parse(self, source: object) -> CompiledSyntax:
         value = self._load(source)
         if not isinstance(value, dict):
-            self.fail("", f"a {self.noun} must be a JSON object, got {describe(value)}")
+            raise self.error("", f"a {self.noun} must be a JSON object, got {describe(value)}")
         try:
             canonical = json.dumps(
                 value, separators=(",", ":"), ensure_ascii=False, allow_nan=False
             )
         except RecursionError:
-            self.fail("", f"nesting is deeper than {MAX_NESTING_DEPTH} levels")
+            raise self.error("", f"nesting is deeper than {MAX_NESTING_DEPTH} levels") from None
         except (TypeError, ValueError) as error:
-            self.fail("", f"a {self.noun} must be JSON (strings, finite numbers, ...): {error}")
+            raise self.error(
+                "", f"a {self.noun} must be JSON (strings, finite numbers, ...): {error}"
+            ) from None
         size = len(canonical.encode("utf-8"))
         if size > self.dialect.max_bytes:
-            self.fail(
+            raise self.error(
                 "",
                 f"the {self.noun} is {size} bytes of compact JSON; "
                 f"the limit is {self.dialect.max_bytes} bytes",
@@ -214,17 +185,17 @@ class _Parser:
             try:
                 source = bytes(source).decode("utf-8")
             except UnicodeDecodeError as error:
-                self.fail("", f"a {self.noun} must be UTF-8 JSON text: {error}")
+                raise self.error("", f"a {self.noun} must be UTF-8 JSON text: {error}") from None
         if isinstance(source, str):
             # Compact size is what counts, but refuse to even parse absurd inputs.
             if len(source) > 64 * self.dialect.max_bytes:
-                self.fail("", f"the {self.noun} text is {len(source)} characters long")
+                raise self.error("", f"the {self.noun} text is {len(source)} characters long")
             try:
                 return json.loads(source)
             except RecursionError:
-                self.fail("", f"nesting is deeper than {MAX_NESTING_DEPTH} levels")
+                raise self.error("", f"nesting is deeper than {MAX_NESTING_DEPTH} levels") from None
             except ValueError as error:
-                self.fail("", f"a {self.noun} must be valid JSON: {error}")
+                raise self.error("", f"a {self.noun} must be valid JSON: {error}") from None
         return source
 
     def _object(
@@ -238,25 +209,25 @@ class _Parser:
         depth: int,
     ) -> list[dict[str, FieldTest]]:
         if depth > MAX_NESTING_DEPTH:
-            self.fail(where, f"nesting is deeper than {MAX_NESTING_DEPTH} levels")
+            raise self.error(where, f"nesting is deeper than {MAX_NESTING_DEPTH} levels")
         if not obj:
-            self.fail(where, "empty objects are not allowed")
+            raise self.error(where, "empty objects are not allowed")
         for key, value in obj.items():
             if not isinstance(key, str):
-                self.fail(where, f"field names must be strings, got {key!r}")
+                raise self.error(where, f"field names must be strings, got {key!r}")
             child_where = f"{where}.{key}" if where else key
             if key == "$or" and self._is_or(value):
                 branches = self._or(value, segments, child_where, branches, depth)
                 continue
             if inside_or and key in RESERVED_FIELD_NAMES:
-                self.fail(
+                raise self.error(
                     child_where,
                     f"{key!r} is a reserved word and cannot be used as a field name inside $or",
                 )
             child_segments = (*segments, key)
             if isinstance(value, dict):
                 if not self.dialect.allow_nesting:
-                    self.fail(
+                    raise self.error(
                         child_where,
                         "nested objects are not allowed in a filter policy with scope "
                         "MessageAttributes (use scope MessageBody to filter on nested JSON)",
@@ -270,13 +241,13 @@ class _Parser:
                     depth=depth + 1,
                 )
             elif isinstance(value, list):
-                condition = self._leaf(value, child_where)
+                condition = self.leaves.compile(value, child_where)
                 path = ".".join(child_segments)
                 test = FieldTest(path, condition, len(child_segments))
                 for branch in branches:
                     branch[path] = test  # a later mention of the same path wins
             else:
-                self.fail(
+                raise self.error(
                     child_where,
                     f"a field must be an object or an array of values, got {describe(value)} "
                     f'(write ["value"], not "value")',
@@ -303,14 +274,14 @@ class _Parser:
         depth: int,
     ) -> list[dict[str, FieldTest]]:
         if not isinstance(alternatives, list) or len(alternatives) < 2:
-            self.fail(
+            raise self.error(
                 where, f"$or must be an array of at least 2 objects, got {describe(alternatives)}"
             )
         expanded: list[dict[str, FieldTest]] = []
         for number, alternative in enumerate(alternatives):
             alternative_where = f"{where}[{number}]"
             if not isinstance(alternative, dict):
-                self.fail(
+                raise self.error(
                     alternative_where,
                     f"each $or alternative must be an object, got {describe(alternative)}",
                 )
@@ -326,286 +297,9 @@ class _Parser:
                 )
             )
             if len(expanded) > MAX_OR_COMBINATIONS:
-                self.fail(
+                raise self.error(
                     where,
                     f"$or expands to more than {MAX_OR_COMBINATIONS} combinations "
                     f"(the product of the number of alternatives of every $or)",
                 )
         return expanded
-
-    # -- one field's list ---------------------------------------------------
-
-    def _leaf(self, values: list[object], where: str) -> FieldCondition:
-        if not values:
-            self.fail(where, "empty arrays are not allowed: list at least one value")
-        parts = _LeafParts()
-        for number, item in enumerate(values):
-            item_where = f"{where}[{number}]"
-            if item is None or isinstance(item, (str, bool)):
-                parts.exact.append(item)
-            elif is_number(item):
-                if isinstance(item, float) and not math.isfinite(item):
-                    self.fail(item_where, f"numbers must be finite, got {item!r}")
-                parts.exact.append(item)
-            elif isinstance(item, dict):
-                self._operator(item, item_where, parts)
-            else:
-                self.fail(
-                    item_where,
-                    "a value must be a string, number, true, false, null or an operator "
-                    f'object such as {{"prefix": "a"}}, got {describe(item)}',
-                )
-        if parts.wildcards:
-            score = complexity(parts.wildcards)
-            if score > MAX_WILDCARD_COMPLEXITY:
-                self.fail(
-                    where,
-                    f"the wildcards are too complex (complexity {score}, limit "
-                    f"{MAX_WILDCARD_COMPLEXITY}): use fewer '*' characters or fewer repeated "
-                    "character sequences after a '*'",
-                )
-        return FieldCondition(
-            exact_values=parts.exact,
-            predicates=parts.predicates,
-            any_value=parts.any_value,
-            absence_ok=parts.absence_ok,
-            value_count=len(values),
-        )
-
-    def _operator(self, item: dict[object, object], where: str, parts: _LeafParts) -> None:
-        if len(item) != 1:
-            names = ", ".join(repr(key) for key in item) or "none"
-            self.fail(where, f"an operator object must have exactly one operator, got {names}")
-        ((name, argument),) = item.items()
-        if name == "wildcard" and not self.dialect.allow_wildcard:
-            self.fail(where, "wildcard is not supported in SNS filter policies")
-        if not isinstance(name, str) or name not in OPERATORS:
-            allowed = ", ".join(
-                o for o in OPERATORS if self.dialect.allow_wildcard or o != "wildcard"
-            )
-            self.fail(where, f"unknown operator {name!r} (operators are case-sensitive: {allowed})")
-        at = f"{where}.{name}"
-        if name == "prefix":
-            parts.predicates.append(self._affix(argument, at, op.prefix, op.prefix_ignore_case))
-        elif name == "suffix":
-            parts.predicates.append(self._affix(argument, at, op.suffix, op.suffix_ignore_case))
-        elif name == "equals-ignore-case":
-            if not isinstance(argument, str):
-                self.fail(at, f"equals-ignore-case takes a string, got {describe(argument)}")
-            parts.predicates.append(op.equals_ignore_case(argument))
-        elif name == "exists":
-            if not isinstance(argument, bool):
-                self.fail(at, f"exists takes true or false, got {describe(argument)}")
-            if argument:
-                parts.any_value = True
-            else:
-                parts.absence_ok = True
-        elif name == "numeric":
-            parts.predicates.append(self._numeric(argument, at))
-        elif name == "cidr":
-            parts.predicates.append(self._cidr(argument, at))
-        elif name == "wildcard":
-            if not isinstance(argument, str):
-                self.fail(at, f"wildcard takes a string, got {describe(argument)}")
-            pieces = self._wildcard(argument, at)
-            parts.wildcards.append(pieces)
-            parts.predicates.append(op.wildcard(pieces))
-        else:  # anything-but
-            parts.predicates.append(self._anything_but(argument, at, parts))
-
-    def _affix(
-        self,
-        argument: object,
-        where: str,
-        exact_case: Callable[[str], Predicate],
-        ignore_case: Callable[[str], Predicate],
-    ) -> Predicate:
-        operator = where.rsplit(".", 1)[-1]
-        if isinstance(argument, str):
-            return exact_case(argument)
-        if isinstance(argument, dict) and len(argument) == 1 and "equals-ignore-case" in argument:
-            text = argument["equals-ignore-case"]
-            if isinstance(text, str):
-                return ignore_case(text)
-            self.fail(
-                f"{where}.equals-ignore-case",
-                f"equals-ignore-case takes a string, got {describe(text)}",
-            )
-        self.fail(
-            where,
-            f'{operator} takes a string or {{"equals-ignore-case": "..."}}, got {describe(argument)}',
-        )
-
-    def _wildcard(self, text: str, where: str) -> tuple[str, ...]:
-        try:
-            return parse_wildcard(text)
-        except ValueError as error:
-            self.fail(where, f"malformed wildcard {describe(text)}: {error}")
-
-    def _number(self, value: object, where: str, what: str) -> int:
-        if not is_number(value):
-            self.fail(where, f"{what} must be a number, got {describe(value)}")
-        if isinstance(value, float) and not math.isfinite(value):
-            self.fail(where, f"{what} must be finite, got {value!r}")
-        micros = number_micros(value)
-        if micros is None:
-            self.fail(where, f"{what} {value} is outside the supported range -5.0e9 to 5.0e9")
-        return micros
-
-    def _numeric(self, argument: object, where: str) -> Predicate:
-        if not isinstance(argument, list):
-            self.fail(
-                where, f'numeric takes an array such as [">", 0, "<=", 5], got {describe(argument)}'
-            )
-        if not argument:
-            self.fail(where, 'numeric array is empty; write e.g. [">", 0, "<=", 5]')
-        first = argument[0]
-        if not isinstance(first, str) or first not in _NUMERIC_OPERATORS:
-            self.fail(
-                f"{where}[0]", f"unknown numeric operator {describe(first)} (use =, <, <=, >, >=)"
-            )
-        if len(argument) < 2:
-            self.fail(where, f"operator {first!r} must be followed by a number")
-        value = self._number(argument[1], f"{where}[1]", f"the value after {first!r}")
-        if first == "=":
-            if len(argument) > 2:
-                self.fail(where, "'=' takes exactly one number, as in [\"=\", 5]")
-            return op.numeric(value, True, value, True)
-        if first in ("<", "<="):
-            if len(argument) > 2:
-                self.fail(
-                    where,
-                    "wrong operator order: a range gives its lower bound ('>' or '>=') first, "
-                    f"then its upper bound ('<' or '<='); got {first!r} first",
-                )
-            return op.numeric(None, False, value, first == "<=")
-        if len(argument) == 2:
-            return op.numeric(value, first == ">=", None, False)
-        second = argument[2]
-        if not isinstance(second, str) or second not in ("<", "<="):
-            self.fail(
-                f"{where}[2]",
-                f"the upper bound of a range needs '<' or '<=', got {describe(second)}",
-            )
-        if len(argument) < 4:
-            self.fail(where, f"operator {second!r} must be followed by a number")
-        upper = self._number(argument[3], f"{where}[3]", f"the value after {second!r}")
-        if len(argument) > 4:
-            self.fail(where, f"a numeric range has at most 4 elements, got {len(argument)}")
-        if value >= upper:
-            self.fail(
-                where,
-                f"the lower bound {describe(argument[1])} must be below the upper bound "
-                f"{describe(argument[3])}",
-            )
-        return op.numeric(value, first == ">=", upper, second == "<=")
-
-    def _cidr(self, argument: object, where: str) -> Predicate:
-        if not isinstance(argument, str):
-            self.fail(where, f'cidr takes a string such as "10.0.0.0/24", got {describe(argument)}')
-        pieces = argument.split("/")
-        if len(pieces) != 2:
-            self.fail(where, f"malformed CIDR {describe(argument)}: exactly one '/' is required")
-        address_text, bits_text = pieces
-        if not (bits_text.isascii() and bits_text.isdigit()):
-            self.fail(
-                where,
-                f"malformed CIDR {describe(argument)}: the prefix length must be a whole number",
-            )
-        address = parse_ip(address_text)
-        if address is None:
-            self.fail(
-                where,
-                f"malformed CIDR {describe(argument)}: {describe(address_text)} is not an IPv4 "
-                "or IPv6 address",
-            )
-        version, number = address
-        width = 32 if version == 4 else 128
-        bits = int(bits_text)
-        if bits > width:
-            self.fail(
-                where,
-                f"malformed CIDR {describe(argument)}: an IPv{version} prefix length is 0 to {width}",
-            )
-        # As EventBridge does, the range starts at the address as written (not
-        # at the network address) and ends with all host bits set.
-        return op.cidr(version, number, number | ((1 << (width - bits)) - 1))
-
-    def _strings(self, argument: object, where: str, operator: str) -> list[str]:
-        texts = [argument] if isinstance(argument, str) else argument
-        if not isinstance(texts, list) or not texts:
-            self.fail(
-                where,
-                f"anything-but {operator} takes a string or a non-empty array of strings, "
-                f"got {describe(argument)}",
-            )
-        for number, text in enumerate(texts):
-            if not isinstance(text, str):
-                self.fail(
-                    f"{where}[{number}]",
-                    f"anything-but {operator} values must be strings, got {describe(text)}",
-                )
-        return texts
-
-    def _anything_but(self, argument: object, where: str, parts: _LeafParts) -> Predicate:
-        if isinstance(argument, str):
-            return op.anything_but([argument], [])
-        if is_number(argument):
-            return op.anything_but([], [self._number(argument, where, "an anything-but number")])
-        if isinstance(argument, list):
-            if not argument:
-                self.fail(where, "anything-but list is empty: list at least one value")
-            strings: list[str] = []
-            numbers: list[int] = []
-            for number, item in enumerate(argument):
-                item_where = f"{where}[{number}]"
-                if isinstance(item, str):
-                    strings.append(item)
-                elif is_number(item):
-                    numbers.append(self._number(item, item_where, "an anything-but number"))
-                else:
-                    self.fail(
-                        item_where,
-                        f"an anything-but list holds only strings or only numbers, got {describe(item)}",
-                    )
-            if strings and numbers:
-                self.fail(
-                    where, "an anything-but list must be all strings or all numbers, not a mix"
-                )
-            return op.anything_but(strings, numbers)
-        if isinstance(argument, dict):
-            choices = ("prefix", "suffix", "equals-ignore-case") + (
-                ("wildcard",) if self.dialect.allow_wildcard else ()
-            )
-            if len(argument) != 1:
-                self.fail(
-                    where, f"anything-but takes an object with exactly one of {', '.join(choices)}"
-                )
-            ((inner, inner_argument),) = argument.items()
-            inner_where = f"{where}.{inner}"
-            if inner not in choices:
-                self.fail(
-                    where, f"unsupported anything-but operator {inner!r} (use {', '.join(choices)})"
-                )
-            texts = self._strings(inner_argument, inner_where, str(inner))
-            if inner == "prefix" or inner == "suffix":
-                if any(text == "" for text in texts):
-                    self.fail(inner_where, f"anything-but {inner} must not be empty")
-                return (op.anything_but_prefix if inner == "prefix" else op.anything_but_suffix)(
-                    texts
-                )
-            if inner == "equals-ignore-case":
-                return op.anything_but_ignore_case(texts)
-            patterns = [self._wildcard(text, inner_where) for text in texts]
-            parts.wildcards.extend(patterns)
-            return op.anything_but_wildcard(patterns)
-        self.fail(
-            where,
-            "anything-but takes a string, a number, an array of strings or of numbers, or an "
-            f'object such as {{"prefix": "a"}}; got {describe(argument)}',
-        )
-
-
-def field_count(branches: Sequence[Branch]) -> int:
-    """The most leaf paths any single branch tests."""
-    return max((len(branch) for branch in branches), default=0)
