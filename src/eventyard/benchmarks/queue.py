@@ -27,6 +27,7 @@ import platform
 import random
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -265,7 +266,35 @@ def _fsync_ms(directory: str | None) -> float:
     return round(statistics.median(timings) * 1000, 3)
 
 
-def _machine(directory: str | None) -> dict[str, Any]:
+def _source_revision() -> str | None:
+    """The git commit of the eventyard being measured, when it runs from a checkout.
+
+    A read-only query; "+dirty" when eventyard's sources differ from that commit.
+    """
+    source = os.path.dirname(os.path.abspath(eventyard.__file__))
+    try:
+        revision = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=source,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "."],
+            cwd=source,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{revision}+dirty" if changed else revision
+
+
+def _machine(directory: str | None, load_before: float) -> dict[str, Any]:
     try:
         huey_version: str | None = importlib.metadata.version("huey")
     except importlib.metadata.PackageNotFoundError:
@@ -276,8 +305,10 @@ def _machine(directory: str | None) -> dict[str, Any]:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "eventyard": eventyard.__version__,
+        "eventyard_revision": _source_revision(),
         "huey": huey_version,
-        "load_average_1m": round(os.getloadavg()[0], 2),
+        # Other users' load on a shared machine, before and after the runs.
+        "load_average_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "fsync_ms": _fsync_ms(directory),
     }
 
@@ -302,6 +333,7 @@ def run(
     directory: str | None,
 ) -> dict[str, Any]:
     """Measure everything and return the results as one JSON-ready object."""
+    load_before = os.getloadavg()[0]
     huey_module, huey_skipped = _load_huey() if peers else (None, "not asked for (--no-peers)")
     if huey_skipped is not None and peers:
         _progress(f"skipping huey: {huey_skipped}")
@@ -319,7 +351,7 @@ def run(
                 )
     result: dict[str, Any] = {
         "benchmark": "queue",
-        "machine": _machine(directory),
+        "machine": _machine(directory, load_before),
         "parameters": {
             "messages": messages,
             "runs": runs,
@@ -378,7 +410,9 @@ def render(result: dict[str, Any]) -> str:
         f"median of {parameters['runs']} run(s)",
         f"machine: {machine['cpu_count']} CPUs, {machine['platform']}, Python {machine['python']},"
         f" SQLite {machine['sqlite']}, huey {machine['huey'] or '-'}; one fsync ≈ "
-        f"{machine['fsync_ms']} ms here (fsync-bound figures drop on slower disks)",
+        f"{machine['fsync_ms']} ms here (fsync-bound figures drop on slower disks); load "
+        f"average {machine['load_average_1m'][0]} before, {machine['load_average_1m'][1]} after;"
+        f" eventyard {machine['eventyard']} ({machine['eventyard_revision'] or 'not a checkout'})",
     ]
     for name, reason in result["skipped"].items():
         lines.append(f"skipped {name}: {reason}")

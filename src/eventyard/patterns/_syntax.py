@@ -156,7 +156,7 @@ class _Parser:
     def parse(self, source: object) -> CompiledSyntax:
         value = self._load(source)
         if not isinstance(value, dict):
-            raise self.error("", f"a {self.noun} must be a JSON object, got {describe(value)}")
+            raise self.error("", f"the {self.noun} must be a JSON object, got {describe(value)}")
         try:
             canonical = json.dumps(
                 value, separators=(",", ":"), ensure_ascii=False, allow_nan=False
@@ -165,7 +165,7 @@ class _Parser:
             raise self.error("", f"nesting is deeper than {MAX_NESTING_DEPTH} levels") from None
         except (TypeError, ValueError) as error:
             raise self.error(
-                "", f"a {self.noun} must be JSON (strings, finite numbers, ...): {error}"
+                "", f"the {self.noun} must be JSON (strings, finite numbers, ...): {error}"
             ) from None
         size = len(canonical.encode("utf-8"))
         if size > self.dialect.max_bytes:
@@ -185,7 +185,7 @@ class _Parser:
             try:
                 source = bytes(source).decode("utf-8")
             except UnicodeDecodeError as error:
-                raise self.error("", f"a {self.noun} must be UTF-8 JSON text: {error}") from None
+                raise self.error("", f"the {self.noun} must be UTF-8 JSON text: {error}") from None
         if isinstance(source, str):
             # Compact size is what counts, but refuse to even parse absurd inputs.
             if len(source) > 64 * self.dialect.max_bytes:
@@ -195,7 +195,7 @@ class _Parser:
             except RecursionError:
                 raise self.error("", f"nesting is deeper than {MAX_NESTING_DEPTH} levels") from None
             except ValueError as error:
-                raise self.error("", f"a {self.noun} must be valid JSON: {error}") from None
+                raise self.error("", f"the {self.noun} must be valid JSON: {error}") from None
         return source
 
     def _object(
