@@ -294,7 +294,8 @@ def _source_revision() -> str | None:
     return f"{revision}+dirty" if changed else revision
 
 
-def _machine(directory: str | None, load_before: float) -> dict[str, Any]:
+def _machine(directory: str | None) -> dict[str, Any]:
+    """The machine and the code measured, taken before the runs (the checkout may move on)."""
     try:
         huey_version: str | None = importlib.metadata.version("huey")
     except importlib.metadata.PackageNotFoundError:
@@ -307,8 +308,8 @@ def _machine(directory: str | None, load_before: float) -> dict[str, Any]:
         "eventyard": eventyard.__version__,
         "eventyard_revision": _source_revision(),
         "huey": huey_version,
-        # Other users' load on a shared machine, before and after the runs.
-        "load_average_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        # Other users' load on a shared machine, before (and, appended later, after) the runs.
+        "load_average_1m": [round(os.getloadavg()[0], 2)],
         "fsync_ms": _fsync_ms(directory),
     }
 
@@ -333,7 +334,7 @@ def run(
     directory: str | None,
 ) -> dict[str, Any]:
     """Measure everything and return the results as one JSON-ready object."""
-    load_before = os.getloadavg()[0]
+    machine = _machine(directory)
     huey_module, huey_skipped = _load_huey() if peers else (None, "not asked for (--no-peers)")
     if huey_skipped is not None and peers:
         _progress(f"skipping huey: {huey_skipped}")
@@ -351,7 +352,7 @@ def run(
                 )
     result: dict[str, Any] = {
         "benchmark": "queue",
-        "machine": _machine(directory, load_before),
+        "machine": machine,
         "parameters": {
             "messages": messages,
             "runs": runs,
@@ -398,6 +399,7 @@ def run(
             "ratio_eventyard_huey": _ratio(medians["eventyard"], medians.get("huey")),
             "latency_ms": latency,
         }
+    machine["load_average_1m"].append(round(os.getloadavg()[0], 2))
     return result
 
 
