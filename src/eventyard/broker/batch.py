@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, NamedTuple, TypeVar
 
 from eventyard.errors import (
     BatchEntryIdsNotDistinct,
@@ -35,8 +35,7 @@ class SendEntry:
     deduplication_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SendResult:
+class SendResult(NamedTuple):
     """What happened to one entry of a send batch."""
 
     id: str
@@ -51,8 +50,7 @@ class SendResult:
         return self.error is None
 
 
-@dataclass(frozen=True, slots=True)
-class EntryResult:
+class EntryResult(NamedTuple):
     """What happened to one entry of a delete or change-visibility batch."""
 
     id: str

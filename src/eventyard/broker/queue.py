@@ -248,23 +248,24 @@ class Queue:
     def _messages(self, record: QueueRecord, rows: list[ClaimedRow]) -> list[Message]:
         queue_id, name, fifo = record.id, record.name, record.config.fifo
         queue_arn = self._client.identity.queue_arn
+        # Positional arguments, in Message.__init__'s order: this runs once per message.
         return [
             Message(
-                queue=name,
-                message_id=row[1],
-                receipt_handle=make_receipt_handle(queue_id, row[0], row[8]),
-                stored_body=row[2],
-                body_kind=row[3],
-                stored_attributes=row[4],
-                receive_count=row[6],
-                sent_timestamp=row[5],
-                first_receive_timestamp=row[7],
-                sender_id=row[9],
-                sequence_number=f"{row[0]:020d}" if fifo else None,
-                group_id=row[10],
-                deduplication_id=row[11],
-                dead_letter_source_queue=row[12],
-                dead_letter_source_arn=None if row[12] is None else queue_arn(row[12]),
+                name,
+                row[1],
+                make_receipt_handle(queue_id, row[0], row[8]),
+                row[2],
+                row[3],
+                row[4],
+                row[6],
+                row[5],
+                row[7],
+                row[9],
+                f"{row[0]:020d}" if fifo else None,
+                row[10],
+                row[11],
+                row[12],
+                None if row[12] is None else queue_arn(row[12]),
             )
             for row in rows
         ]

@@ -48,7 +48,8 @@ def encode_body(body: object) -> tuple[str | bytes, int, int]:
     if isinstance(body, str):
         if not body:
             raise InvalidParameterValue("body must not be empty (at least 1 character)")
-        if not body.isascii() or _ILLEGAL_CHARACTER.search(body):
+        # Printable ASCII (the common case) needs no regular expression.
+        if not (body.isascii() and body.isprintable()):
             check_text(body)
         return body, BODY_TEXT, text_size_bytes(body)
     if isinstance(body, bytes | bytearray | memoryview):

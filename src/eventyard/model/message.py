@@ -44,7 +44,6 @@ class Message:
 
     def __init__(
         self,
-        *,
         queue: str,
         message_id: str,
         receipt_handle: str,

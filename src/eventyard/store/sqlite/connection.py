@@ -20,6 +20,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Final
@@ -30,6 +31,16 @@ from eventyard.store.sqlite.schema import migrate
 from eventyard.store.sqlite.wakeup import ChangeSignal
 
 _SYNCHRONOUS: Final[dict[str, str]] = {"full": "FULL", "process": "NORMAL"}
+
+_open_databases: weakref.WeakSet[Database] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for database in list(_open_databases):
+        database._forget_connections_after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 DEFAULT_BUSY_TIMEOUT_SECONDS: Final = 30.0
 
 
@@ -60,8 +71,8 @@ class Database:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._pid = os.getpid()
         self._closed = False
+        _open_databases.add(self)
         with self.write() as conn:
             migrate(conn, int(time.time() * 1000))
 
@@ -71,18 +82,19 @@ class Database:
         if self._closed:
             raise StoreError(f"the store for {self.path} is closed")
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None and self._pid == os.getpid():
+        if conn is not None:
             return conn
-        if self._pid != os.getpid():
-            # A forked child must not use its parent's connections.
-            self._pid = os.getpid()
-            self._connections = []
-            self._local = threading.local()
         conn = self._open()
         self._local.conn = conn
         with self._lock:
             self._connections.append(conn)
         return conn
+
+    def _forget_connections_after_fork(self) -> None:
+        # A forked child must not use its parent's connections (nor close them).
+        self._connections = []
+        self._local = threading.local()
+        self._lock = threading.Lock()
 
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
@@ -116,8 +128,12 @@ class Database:
 
     # -- transactions --------------------------------------------------------
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction; joins (as a savepoint) one already open on this thread."""
+    def write(self, announce: bool = True) -> Iterator[sqlite3.Connection]:
+        """A write transaction; joins (as a savepoint) one already open on this thread.
+
+        ``announce=False`` for writes that cannot make a message visible (deletes on
+        standard queues, purges): waiting receivers are not woken for nothing.
+        """
         conn = self.connection()
         if conn.in_transaction:
             conn.execute("SAVEPOINT eventyard_nested")
@@ -154,7 +170,8 @@ class Database:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise StoreError(f"commit failed on {self.path}: {exc}") from exc
-        self.signal.announce()
+        if announce:
+            self.signal.announce()
 
     def read(self) -> sqlite3.Connection:
         """A connection for autocommit reads (each statement sees the latest commit)."""

@@ -80,40 +80,35 @@ def sequence_number(row_id: int) -> str:
     return f"{row_id:020d}"
 
 
-def send_messages(
-    conn: sqlite3.Connection,
-    queue: QueueRecord,
-    messages: Sequence[OutgoingMessage],
-    now_ms: int,
-    sender_id: str,
-) -> list[SentMessage]:
+def standard_rows(
+    queue: QueueRecord, messages: Sequence[OutgoingMessage], now_ms: int, sender_id: str
+) -> list[tuple[object, ...]]:
+    """INSERT parameters of standard-queue messages (built before the write lock is taken)."""
     queue_id = queue.id
-    if not queue.fifo:
-        conn.executemany(
-            _INSERT,
-            [
-                (
-                    queue_id,
-                    m.message_id,
-                    m.body,
-                    m.body_kind,
-                    m.attributes,
-                    now_ms,
-                    now_ms,
-                    now_ms,
-                    now_ms + m.delay_seconds * 1000,
-                    sender_id,
-                    None,
-                    None,
-                )
-                for m in messages
-            ],
+    return [
+        (
+            queue_id,
+            m.message_id,
+            m.body,
+            m.body_kind,
+            m.attributes,
+            now_ms,
+            now_ms,
+            now_ms,
+            now_ms + m.delay_seconds * 1000,
+            sender_id,
+            None,
+            None,
         )
-        return [SentMessage(m.message_id, None, False) for m in messages]
-    return _send_fifo(conn, queue, messages, now_ms, sender_id)
+        for m in messages
+    ]
 
 
-def _send_fifo(
+def insert_standard(conn: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
+    conn.executemany(_INSERT, rows)
+
+
+def send_fifo(
     conn: sqlite3.Connection,
     queue: QueueRecord,
     messages: Sequence[OutgoingMessage],

@@ -77,12 +77,18 @@ class SQLiteStore:
         now_ms: int,
         sender_id: str,
     ) -> list[SentMessage]:
+        if not queue.fifo:
+            rows = messages.standard_rows(queue, messages_, now_ms, sender_id)  # before the lock
+            with self.database.write() as conn:
+                queues.check_generation(conn, queue)
+                messages.insert_standard(conn, rows)
+            return [SentMessage(m.message_id, None, False) for m in messages_]
         with self.database.write() as conn:
             queues.check_generation(conn, queue)
-            if queue.fifo and now_ms - self._deduplication_swept_at_ms > _DEDUPLICATION_SWEEP_MS:
+            if now_ms - self._deduplication_swept_at_ms > _DEDUPLICATION_SWEEP_MS:
                 messages.forget_expired_deduplication(conn, now_ms)
                 self._deduplication_swept_at_ms = now_ms
-            return messages.send_messages(conn, queue, messages_, now_ms, sender_id)
+            return messages.send_fifo(conn, queue, messages_, now_ms, sender_id)
 
     def receive_messages(
         self, queue: QueueRecord, max_messages: int, visibility_timeout: int, now_ms: int
@@ -97,18 +103,21 @@ class SQLiteStore:
                 return ReceiveOutcome([], None)
             if earliest > now_ms:
                 return ReceiveOutcome([], earliest)
-        with self.database.write() as conn:
+        with self.database.write(announce=False) as conn:
             queues.check_generation(conn, queue)
             claimed = messages.claim_messages(conn, queue, max_messages, visibility_timeout, now_ms)
             upcoming = (
                 None if claimed.delivered else messages.next_visible_at(conn, queue.id, now_ms)
             )
+        if claimed.dead_lettered:
+            self.database.signal.announce()  # messages became visible in the DLQ
         return ReceiveOutcome(claimed.delivered, upcoming, claimed.dead_lettered, claimed.expired)
 
     def delete_messages(
         self, queue: QueueRecord, receipts: Sequence[Receipt], now_ms: int
     ) -> list[bool]:
-        with self.database.write() as conn:
+        # Only a FIFO delete can make a message deliverable (it unlocks the group).
+        with self.database.write(announce=queue.fifo) as conn:
             return messages.delete_messages(conn, queue, receipts, now_ms)
 
     def change_visibility(
@@ -119,7 +128,7 @@ class SQLiteStore:
             return messages.change_visibility(conn, queue, changes, now_ms)
 
     def purge_queue(self, queue: QueueRecord, now_ms: int) -> int:
-        with self.database.write() as conn:
+        with self.database.write(announce=False) as conn:
             queues.check_exists(conn, queue)
             last = messages.last_purge_at(conn, queue)
             interval_ms = limits.PURGE_INTERVAL_SECONDS * MS
