@@ -12,8 +12,11 @@ The public API is what this module exports; everything else is internal::
 
 from eventyard.broker.batch import BatchResult, EntryResult, SendEntry, SendResult
 from eventyard.broker.client import Client, connect
+from eventyard.broker.dispatcher import Dispatcher
 from eventyard.broker.queue import Queue
 from eventyard.broker.redrive import RedriveProgress, RedriveTask
+from eventyard.broker.topic import PublishEntry, PublishResult, Subscription, Topic
+from eventyard.broker.transaction import Transaction
 from eventyard.errors import (
     BatchEntryIdsNotDistinct,
     BatchRequestTooLong,
@@ -41,7 +44,11 @@ from eventyard.errors import (
     SchemaTooNew,
     StoreBusy,
     StoreError,
+    SubscriptionAlreadyExists,
+    SubscriptionDoesNotExist,
     TooManyEntriesInBatch,
+    TopicAlreadyExists,
+    TopicDoesNotExist,
     UnsupportedDatabaseUrl,
 )
 from eventyard.model.message import Message
@@ -55,6 +62,7 @@ __all__ = [
     "BatchRequestTooLong",
     "BatchResult",
     "Client",
+    "Dispatcher",
     "EmptyBatchRequest",
     "EntryResult",
     "EventyardError",
@@ -71,6 +79,8 @@ __all__ = [
     "MissingParameter",
     "MoveTaskAlreadyRunning",
     "MoveTaskNotFound",
+    "PublishEntry",
+    "PublishResult",
     "PurgeQueueInProgress",
     "Queue",
     "QueueAlreadyExists",
@@ -89,7 +99,14 @@ __all__ = [
     "SendResult",
     "StoreBusy",
     "StoreError",
+    "Subscription",
+    "SubscriptionAlreadyExists",
+    "SubscriptionDoesNotExist",
     "TooManyEntriesInBatch",
+    "Transaction",
+    "Topic",
+    "TopicAlreadyExists",
+    "TopicDoesNotExist",
     "UnsupportedDatabaseUrl",
     "__version__",
     "connect",

@@ -186,3 +186,30 @@ class SchemaTooNew(StoreError):
 
 class UnsupportedDatabaseUrl(InvalidParameterValue):
     """The database URL names a scheme eventyard does not support."""
+
+
+# -- topics and buses ----------------------------------------------------------
+
+
+class TopicDoesNotExist(EventyardError, LookupError):
+    """The named topic does not exist (or was deleted)."""
+
+    code = "NotFound"
+
+
+class TopicAlreadyExists(EventyardError):
+    """A topic of that name exists with other attributes."""
+
+    code = "InvalidParameter"
+
+
+class SubscriptionDoesNotExist(EventyardError, LookupError):
+    """No subscription has that id or ARN."""
+
+    code = "NotFound"
+
+
+class SubscriptionAlreadyExists(EventyardError):
+    """The endpoint is subscribed to the topic already, with other attributes."""
+
+    code = "InvalidParameter"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Generic, NamedTuple, TypeVar
+from typing import Any, Final, Generic, NamedTuple, Protocol, TypeVar
 
 from eventyard.errors import (
     BatchEntryIdsNotDistinct,
@@ -62,7 +62,12 @@ class EntryResult(NamedTuple):
         return self.error is None
 
 
-R = TypeVar("R", SendResult, EntryResult)
+class _Outcome(Protocol):
+    @property
+    def error(self) -> EventyardError | None: ...
+
+
+R = TypeVar("R", bound=_Outcome)
 
 
 class BatchResult(list[R], Generic[R]):

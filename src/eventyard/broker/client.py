@@ -12,16 +12,28 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
+from eventyard.broker.dispatcher import (
+    Dispatcher,
+    ensure_delivery_queue,
+    is_internal_queue,
+    webhook_record,
+)
 from eventyard.broker.queue import Queue
 from eventyard.broker.redrive import STALE_AFTER_MS, RedriveProgress, RedriveTask
-from eventyard.errors import InvalidParameterValue, QueueDoesNotExist
+from eventyard.broker.topic import Subscription, Topic
+from eventyard.broker.transaction import Transaction
+from eventyard.errors import InvalidParameterValue, QueueDoesNotExist, TopicDoesNotExist
 from eventyard.model import limits
 from eventyard.model.arn import Identity
 from eventyard.model.names import check_int_range, check_queue_name, queue_name_from
 from eventyard.model.queue_config import queue_config_for
+from eventyard.model.topic_config import check_topic_name, topic_config_for
 from eventyard.store import Durability, Store, open_store
+from eventyard.store.records import OutgoingMessage, QueueRecord, SubscriptionRecord
 
 
 class Client:
@@ -41,6 +53,7 @@ class Client:
         self._clock = clock
         self._redrives: list[RedriveTask] = []
         self._lock = threading.Lock()
+        self._delivery_queue: QueueRecord | None = None
 
     @property
     def url(self) -> str:
@@ -95,7 +108,11 @@ class Client:
         """Names of the queues (starting with ``prefix``), sorted."""
         if not isinstance(prefix, str):
             raise InvalidParameterValue(f"prefix must be a string, got {type(prefix).__name__}")
-        return [record.name for record in self.store.list_queues(prefix)]
+        return [
+            record.name
+            for record in self.store.list_queues(prefix)
+            if not is_internal_queue(record.name)
+        ]
 
     def delete_queue(self, name: str) -> None:
         """Delete a queue and its messages. Its name is free again after 60 s."""
@@ -112,6 +129,78 @@ class Client:
             return check_queue_name(queue_name_from(name))
         except InvalidParameterValue as exc:
             raise QueueDoesNotExist(f"queue {name!r} does not exist: {exc}") from None
+
+    # -- topics --------------------------------------------------------------
+    def create_topic(
+        self,
+        name: str,
+        *,
+        fifo: bool | None = None,
+        content_based_deduplication: bool | None = None,
+    ) -> Topic:
+        """Create a topic, or return the existing one if its attributes are the same.
+
+        FIFO topics are the ones whose name ends in ``.fifo``.
+        """
+        config = topic_config_for(name, fifo, content_based_deduplication)
+        return Topic(self, self.store.create_topic(name, config, self.now_ms()))
+
+    def get_topic(self, name: str) -> Topic:
+        """The topic of that name (a name or an ARN); raises `TopicDoesNotExist`."""
+        return Topic(self, self.store.get_topic(_topic_name(name)))
+
+    def list_topics(self, prefix: str = "") -> list[str]:
+        return [record.name for record in self.store.list_topics(prefix)]
+
+    def delete_topic(self, name: str) -> None:
+        """Delete a topic and its subscriptions (queued copies stay in their queues)."""
+        self.store.delete_topic(_topic_name(name))
+
+    def list_subscriptions(self, topic: str | None = None) -> list[Subscription]:
+        """Every subscription, or those of one topic."""
+        records = self.store.list_subscriptions(None if topic is None else _topic_name(topic))
+        return [Subscription(self, record) for record in records]
+
+    def get_subscription(self, subscription: str) -> Subscription:
+        """A subscription by id or ARN; raises `SubscriptionDoesNotExist`."""
+        return Subscription(self, self.store.get_subscription(subscription.rsplit(":", 1)[-1]))
+
+    def unsubscribe(self, subscription: str) -> None:
+        """Remove a subscription by id or ARN."""
+        self.store.unsubscribe(subscription.rsplit(":", 1)[-1])
+
+    # -- the transactional outbox ---------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One transaction for the application's SQL and its messages (the outbox).
+
+        Commits when the block ends, rolls back if it raises; nothing sent or
+        published inside is visible to consumers before the commit.
+        """
+        with self.store.transaction() as connection:
+            yield Transaction(self, connection)
+
+    # -- deliveries that take time ------------------------------------------------
+    def dispatcher(self, *, batch_size: int = 10) -> Dispatcher:
+        """A dispatcher for webhook deliveries and retries: ``.start()`` runs it in a thread."""
+        return Dispatcher(self, batch_size=batch_size)
+
+    def delivery_queue_record(self) -> QueueRecord:
+        with self._lock:
+            if self._delivery_queue is None:
+                self._delivery_queue = ensure_delivery_queue(self)
+            return self._delivery_queue
+
+    def webhook_delivery(
+        self, subscription: SubscriptionRecord, subscription_arn: str, body: str, prepared: Any
+    ) -> OutgoingMessage:
+        return webhook_record(
+            subscription,
+            subscription_arn,
+            self.identity.topic_arn(subscription.topic_name),
+            body,
+            prepared,
+        )
 
     # -- redrive -------------------------------------------------------------
     def start_redrive(
@@ -205,3 +294,13 @@ def connect(
         region=region or Identity().region, account_id=account_id or Identity().account_id
     )
     return Client(store, identity=identity, sender_id=sender_id, clock=clock or time.time)
+
+
+def _topic_name(name: str) -> str:
+    if not isinstance(name, str):
+        raise InvalidParameterValue(f"topic name must be a string, got {type(name).__name__}")
+    bare = name.rsplit(":", 1)[-1] if name.startswith("arn:") else name
+    try:
+        return check_topic_name(bare)
+    except InvalidParameterValue as exc:
+        raise TopicDoesNotExist(f"topic {name!r} does not exist: {exc}") from None

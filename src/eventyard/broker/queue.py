@@ -39,7 +39,7 @@ from eventyard.model.message import Message
 from eventyard.model.names import check_fifo_id, check_int_range
 from eventyard.model.queue_config import QueueConfig
 from eventyard.model.receipt import Receipt, make_receipt_handle, parse_receipt_handle
-from eventyard.store.base import QueueChanged
+from eventyard.store.base import RecordChanged
 from eventyard.store.records import ClaimedRow, OutgoingMessage, QueueRecord, QueueStats
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ class Queue:
         """Run against the current record; re-read it once if it changed or was re-created."""
         try:
             return operation(self._record)
-        except QueueChanged:
+        except RecordChanged:
             self.refresh()
         except QueueDoesNotExist:
             try:

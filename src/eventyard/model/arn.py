@@ -18,3 +18,16 @@ class Identity:
 
     def queue_arn(self, name: str) -> str:
         return f"arn:aws:sqs:{self.region}:{self.account_id}:{name}"
+
+    def topic_arn(self, name: str) -> str:
+        return f"arn:aws:sns:{self.region}:{self.account_id}:{name}"
+
+    def subscription_arn(self, topic: str, subscription_id: str) -> str:
+        return f"{self.topic_arn(topic)}:{subscription_id}"
+
+    def bus_arn(self, name: str) -> str:
+        return f"arn:aws:events:{self.region}:{self.account_id}:event-bus/{name}"
+
+    def rule_arn(self, bus: str, rule: str) -> str:
+        path = rule if bus == "default" else f"{bus}/{rule}"
+        return f"arn:aws:events:{self.region}:{self.account_id}:rule/{path}"

@@ -13,7 +13,7 @@ import os
 from typing import Final
 
 from eventyard.errors import UnsupportedDatabaseUrl
-from eventyard.store.base import ChangeWatch, Durability, QueueChanged, Store
+from eventyard.store.base import ChangeWatch, Durability, RecordChanged, Store
 from eventyard.store.records import (
     ClaimedRow,
     MoveBatchOutcome,
@@ -36,7 +36,7 @@ __all__ = [
     "MoveBatchOutcome",
     "MoveTaskRecord",
     "OutgoingMessage",
-    "QueueChanged",
+    "RecordChanged",
     "QueueRecord",
     "QueueStats",
     "ReceiveOutcome",

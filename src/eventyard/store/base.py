@@ -16,21 +16,26 @@ from typing import Literal, Protocol
 
 from eventyard.model.queue_config import QueueConfig
 from eventyard.model.receipt import Receipt
+from eventyard.model.topic_config import SubscriptionConfig, TopicConfig
 from eventyard.store.records import (
     MoveBatchOutcome,
     MoveTaskRecord,
     OutgoingMessage,
+    PlanResult,
+    PublishPlan,
     QueueRecord,
     QueueStats,
     ReceiveOutcome,
     SentMessage,
+    SubscriptionRecord,
+    TopicRecord,
 )
 
 Durability = Literal["full", "process"]
 
 
-class QueueChanged(Exception):
-    """The queue's attributes changed since the caller read them: re-read and retry.
+class RecordChanged(Exception):
+    """A queue, topic or bus changed since the caller read it: re-read and retry.
 
     Internal to the broker/store boundary; never reaches users.
     """
@@ -86,6 +91,29 @@ class Store(Protocol):
     ) -> list[Exception | None]: ...
     def purge_queue(self, queue: QueueRecord, now_ms: int) -> int: ...
     def queue_stats(self, queue: QueueRecord, now_ms: int) -> QueueStats: ...
+
+    # -- topics and fan-out ----------------------------------------------------
+    def create_topic(self, name: str, config: TopicConfig, now_ms: int) -> TopicRecord: ...
+    def get_topic(self, name: str) -> TopicRecord: ...
+    def list_topics(self, prefix: str = "") -> list[TopicRecord]: ...
+    def delete_topic(self, name: str) -> None: ...
+    def subscribe(
+        self, topic: TopicRecord, subscription_id: str, config: SubscriptionConfig, now_ms: int
+    ) -> SubscriptionRecord: ...
+    def update_subscription(
+        self, subscription_id: str, config: SubscriptionConfig
+    ) -> SubscriptionRecord: ...
+    def unsubscribe(self, subscription_id: str) -> None: ...
+    def get_subscription(self, subscription_id: str) -> SubscriptionRecord: ...
+    def list_subscriptions(self, topic_name: str | None = None) -> list[SubscriptionRecord]: ...
+    def topic_subscriptions(
+        self, topic_name: str
+    ) -> tuple[TopicRecord, list[SubscriptionRecord]]: ...
+    def execute_plans(
+        self, plans: Sequence[PublishPlan], now_ms: int, sender_id: str
+    ) -> list[PlanResult]:
+        """Run publish plans in one transaction: all their queue inserts, or none."""
+        ...
 
     # -- redrive (message move tasks) ----------------------------------------
     def start_move_task(

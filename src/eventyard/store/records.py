@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 from eventyard.model.queue_config import QueueConfig
+from eventyard.model.topic_config import SubscriptionConfig, TopicConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +121,73 @@ class MoveBatchOutcome(NamedTuple):
     skipped: int
     done: bool
     status: MoveTaskStatus
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRecord:
+    """A topic as stored. ``generation`` goes up when its subscriptions change."""
+
+    id: int
+    name: str
+    config: TopicConfig
+    created_at_ms: int
+    generation: int
+
+    @property
+    def fifo(self) -> bool:
+        return self.config.fifo
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionRecord:
+    id: str
+    topic_id: int
+    topic_name: str
+    config: SubscriptionConfig
+    created_at_ms: int
+
+
+class QueueDelivery(NamedTuple):
+    """Messages to insert into one queue as part of a fan-out."""
+
+    queue: QueueRecord
+    messages: list[OutgoingMessage]
+
+
+class Guard(NamedTuple):
+    """A cached record whose generation must still hold when the plan commits."""
+
+    kind: Literal["topic"]
+    record_id: int
+    generation: int
+    name: str
+
+
+class TopicDeduplication(NamedTuple):
+    """A FIFO topic's deduplication key for one publish (5-minute window)."""
+
+    topic_id: int
+    key: str
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PublishPlan:
+    """One published message and everything it inserts, done in the publisher's transaction.
+
+    ``build`` makes the queue deliveries; it receives the FIFO topic's sequence
+    number (allocated inside the transaction, so sequence order is commit order)
+    or None for a standard topic.
+    """
+
+    guards: tuple[Guard, ...]
+    build: Callable[[str | None], list[QueueDelivery]]
+    deduplication: TopicDeduplication | None = None
+    sequence_topic_id: int | None = None
+
+
+class PlanResult(NamedTuple):
+    """What a plan did: its sequence number, or the first message's id if it was a duplicate."""
+
+    sequence_number: str | None
+    duplicate_of: str | None

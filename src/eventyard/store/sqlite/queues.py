@@ -14,7 +14,7 @@ from eventyard.lifecycle import MS
 from eventyard.model import limits
 from eventyard.model.dead_letter import check_dead_letter_target
 from eventyard.model.queue_config import QueueConfig
-from eventyard.store.base import QueueChanged
+from eventyard.store.base import RecordChanged
 from eventyard.store.records import QueueRecord
 from eventyard.store.sqlite.rows import first_row
 
@@ -150,7 +150,7 @@ def check_generation(conn: sqlite3.Connection, queue: QueueRecord) -> None:
     if row is None:
         raise QueueDoesNotExist(f"queue {queue.name!r} does not exist (it was deleted)")
     if row[0] != queue.generation:
-        raise QueueChanged(queue.name)
+        raise RecordChanged(queue.name)
 
 
 def check_exists(conn: sqlite3.Connection, queue: QueueRecord) -> None:

@@ -91,6 +91,39 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     ) WITHOUT ROWID;
     CREATE INDEX eventyard_move_tasks_source ON eventyard_move_tasks (source_queue, status);
     """,
+    # 2: topics and subscriptions
+    """
+    CREATE TABLE eventyard_topics (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE,
+        fifo INTEGER NOT NULL,
+        config TEXT NOT NULL,
+        generation INTEGER NOT NULL DEFAULT 1,
+        sequence INTEGER NOT NULL DEFAULT 0,
+        created_at_ms INTEGER NOT NULL
+    );
+
+    CREATE TABLE eventyard_subscriptions (
+        id TEXT PRIMARY KEY,
+        topic_id INTEGER NOT NULL,
+        protocol TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        config TEXT NOT NULL,
+        dead_letter_queue TEXT,
+        created_at_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX eventyard_subscriptions_topic ON eventyard_subscriptions (topic_id);
+    CREATE INDEX eventyard_subscriptions_endpoint ON eventyard_subscriptions (endpoint);
+
+    CREATE TABLE eventyard_topic_deduplication (
+        topic_id INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        sequence_number TEXT,
+        expires_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (topic_id, key)
+    ) WITHOUT ROWID;
+    """,
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

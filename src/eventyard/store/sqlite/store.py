@@ -11,22 +11,27 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Final
 
-from eventyard.errors import PurgeQueueInProgress
+from eventyard.errors import PurgeQueueInProgress, QueueInUse
 from eventyard.lifecycle import MS
 from eventyard.model import limits
 from eventyard.model.queue_config import QueueConfig
 from eventyard.model.receipt import Receipt
+from eventyard.model.topic_config import SubscriptionConfig, TopicConfig
 from eventyard.store.base import ChangeWatch, Durability
 from eventyard.store.records import (
     MoveBatchOutcome,
     MoveTaskRecord,
     OutgoingMessage,
+    PlanResult,
+    PublishPlan,
     QueueRecord,
     QueueStats,
     ReceiveOutcome,
     SentMessage,
+    SubscriptionRecord,
+    TopicRecord,
 )
-from eventyard.store.sqlite import messages, move_tasks, queues
+from eventyard.store.sqlite import fanout, messages, move_tasks, queues, topics
 from eventyard.store.sqlite.connection import DEFAULT_BUSY_TIMEOUT_SECONDS, Database
 
 _DEDUPLICATION_SWEEP_MS: Final = 60_000
@@ -46,6 +51,7 @@ class SQLiteStore:
         self.durability: Durability = durability
         self.database = Database(self.path, durability, busy_timeout_seconds)
         self._deduplication_swept_at_ms = 0
+        self._topic_deduplication_swept_at_ms = 0
 
     # -- queues --------------------------------------------------------------
     def create_queue(self, name: str, config: QueueConfig, now_ms: int) -> QueueRecord:
@@ -64,6 +70,13 @@ class SQLiteStore:
 
     def delete_queue(self, name: str, now_ms: int) -> None:
         with self.database.write() as conn:
+            subscribed = topics.subscribers_of_queue(conn, name)
+            if subscribed:
+                raise QueueInUse(
+                    f"queue {name!r} is subscribed to (or the dead-letter queue of a "
+                    f"subscription of) topic(s) {', '.join(map(repr, subscribed))}; "
+                    "unsubscribe first"
+                )
             queues.delete_queue(conn, name, now_ms)
 
     def dead_letter_sources(self, name: str) -> list[str]:
@@ -144,6 +157,65 @@ class SQLiteStore:
         conn = self.database.read()
         queues.check_exists(conn, queue)
         return messages.stats(conn, queue, now_ms)
+
+    # -- topics --------------------------------------------------------------
+    def create_topic(self, name: str, config: TopicConfig, now_ms: int) -> TopicRecord:
+        with self.database.write() as conn:
+            return topics.create_topic(conn, name, config, now_ms)
+
+    def get_topic(self, name: str) -> TopicRecord:
+        return topics.get_topic(self.database.read(), name)
+
+    def list_topics(self, prefix: str = "") -> list[TopicRecord]:
+        return topics.list_topics(self.database.read(), prefix)
+
+    def delete_topic(self, name: str) -> None:
+        with self.database.write() as conn:
+            topics.delete_topic(conn, name)
+
+    def subscribe(
+        self, topic: TopicRecord, subscription_id: str, config: SubscriptionConfig, now_ms: int
+    ) -> SubscriptionRecord:
+        with self.database.write() as conn:
+            return topics.subscribe(conn, topic, subscription_id, config, now_ms)
+
+    def update_subscription(
+        self, subscription_id: str, config: SubscriptionConfig
+    ) -> SubscriptionRecord:
+        with self.database.write() as conn:
+            return topics.update_subscription(conn, subscription_id, config)
+
+    def unsubscribe(self, subscription_id: str) -> None:
+        with self.database.write() as conn:
+            topics.unsubscribe(conn, subscription_id)
+
+    def get_subscription(self, subscription_id: str) -> SubscriptionRecord:
+        return topics.get_subscription(self.database.read(), subscription_id)
+
+    def list_subscriptions(self, topic_name: str | None = None) -> list[SubscriptionRecord]:
+        return topics.list_subscriptions(self.database.read(), topic_name)
+
+    def topic_subscriptions(self, topic_name: str) -> tuple[TopicRecord, list[SubscriptionRecord]]:
+        """A topic and its subscriptions, read in one snapshot (for the publisher's cache)."""
+        conn = self.database.connection()
+        if conn.in_transaction:
+            topic = topics.get_topic(conn, topic_name)
+            return topic, topics.subscriptions_of(conn, topic.id)
+        conn.execute("BEGIN")
+        try:
+            topic = topics.get_topic(conn, topic_name)
+            return topic, topics.subscriptions_of(conn, topic.id)
+        finally:
+            conn.execute("COMMIT")
+
+    def execute_plans(
+        self, plans: Sequence[PublishPlan], now_ms: int, sender_id: str
+    ) -> list[PlanResult]:
+        with self.database.write() as conn:
+            if now_ms - self._topic_deduplication_swept_at_ms > _DEDUPLICATION_SWEEP_MS:
+                fanout.forget_expired_deduplication(conn, now_ms)
+                self._topic_deduplication_swept_at_ms = now_ms
+            return fanout.execute_plans(conn, plans, now_ms, sender_id)
 
     # -- redrive -------------------------------------------------------------
     def start_move_task(

@@ -1,0 +1,637 @@
+"""`Topic` and `Subscription`: SNS-style publish/subscribe on top of the queues.
+
+Publishing is a fan-out computed here and committed by the store in one
+transaction: every subscribed queue whose filter policy matches gets its
+copy (the SNS notification envelope, or the raw message), or none does.
+Webhook subscriptions get a durable delivery record in the same transaction;
+a dispatcher posts it later, with retries (see `eventyard.broker.dispatcher`).
+
+A topic handle caches its subscriptions (with compiled filter policies) and
+the queues they deliver to; the store checks the topic's generation when the
+publish commits and the handle re-reads them if anything changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from eventyard.broker.batch import BatchResult, check_batch_shape
+from eventyard.errors import (
+    BatchRequestTooLong,
+    EventyardError,
+    InvalidParameterValue,
+    MessageTooLong,
+    QueueDoesNotExist,
+)
+from eventyard.model import limits
+from eventyard.model.body import BODY_JSON
+from eventyard.model.ids import new_message_ids
+from eventyard.model.names import check_fifo_id, queue_name_from, shorten
+from eventyard.model.sns import check_subject, encode_topic_message, notification
+from eventyard.model.topic_config import (
+    SubscriptionConfig,
+    check_subscription_options,
+)
+from eventyard.patterns import FilterPolicy, compile_filter_policy
+from eventyard.store.base import RecordChanged
+from eventyard.store.records import (
+    Guard,
+    OutgoingMessage,
+    PublishPlan,
+    QueueDelivery,
+    QueueRecord,
+    SubscriptionRecord,
+    TopicDeduplication,
+    TopicRecord,
+)
+
+if TYPE_CHECKING:
+    from eventyard.broker.client import Client
+    from eventyard.broker.queue import Queue
+
+
+@dataclass(frozen=True, slots=True)
+class PublishEntry:
+    """One message of a `Topic.publish_batch` call."""
+
+    message: Any
+    id: str | None = None
+    subject: str | None = None
+    attributes: Mapping[str, object] | None = None
+    group_id: str | None = None
+    deduplication_id: str | None = None
+
+
+class PublishResult(NamedTuple):
+    """What happened to one entry of a publish batch."""
+
+    id: str
+    message_id: str | None = None
+    sequence_number: str | None = None
+    duplicate: bool = False
+    error: EventyardError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Subscription:
+    """One endpoint subscribed to a topic."""
+
+    def __init__(self, client: Client, record: SubscriptionRecord) -> None:
+        self._client = client
+        self._record = record
+
+    @property
+    def id(self) -> str:
+        return self._record.id
+
+    @property
+    def arn(self) -> str:
+        return self._client.identity.subscription_arn(self._record.topic_name, self._record.id)
+
+    @property
+    def topic(self) -> str:
+        return self._record.topic_name
+
+    @property
+    def protocol(self) -> str:
+        return self._record.config.protocol
+
+    @property
+    def endpoint(self) -> str:
+        return self._record.config.endpoint
+
+    @property
+    def config(self) -> SubscriptionConfig:
+        return self._record.config
+
+    @property
+    def filter_policy(self) -> dict[str, Any] | None:
+        text = self._record.config.filter_policy
+        return None if text is None else dict(json.loads(text))
+
+    def set_attributes(self, **changes: Any) -> Subscription:
+        """Change filter_policy, filter_policy_scope, raw, dead_letter_queue or the retries."""
+        current = self._record.config
+        allowed = {
+            "filter_policy",
+            "filter_policy_scope",
+            "raw",
+            "dead_letter_queue",
+            "max_retries",
+            "retry_delay_seconds",
+        }
+        unknown = sorted(set(changes) - allowed)
+        if unknown:
+            raise InvalidParameterValue(
+                f"unknown subscription attribute(s) {', '.join(unknown)}; known are "
+                f"{', '.join(sorted(allowed))}"
+            )
+        merged = {
+            "filter_policy": self.filter_policy,
+            "filter_policy_scope": current.filter_policy_scope,
+            "raw": current.raw_message_delivery,
+            "dead_letter_queue": current.dead_letter_queue,
+            "max_retries": current.max_retries,
+            "retry_delay_seconds": current.retry_delay_seconds,
+            **changes,
+        }
+        config = subscription_config(current.protocol, current.endpoint, **merged)
+        self._record = self._client.store.update_subscription(self.id, config)
+        return self
+
+    def unsubscribe(self) -> None:
+        self._client.store.unsubscribe(self.id)
+
+    def __repr__(self) -> str:
+        return f"Subscription({self.topic!r} -> {self.protocol}:{self.endpoint})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Subscription) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+
+def subscription_config(
+    protocol: str,
+    endpoint: str,
+    *,
+    filter_policy: object = None,
+    filter_policy_scope: object = "MessageAttributes",
+    raw: object = False,
+    dead_letter_queue: object = None,
+    max_retries: object = None,
+    retry_delay_seconds: object = None,
+) -> SubscriptionConfig:
+    """Validate subscription options (the filter policy is compiled to check it)."""
+    scope, raw_delivery, retries, delay = check_subscription_options(
+        filter_policy_scope=filter_policy_scope,
+        raw=raw,
+        max_retries=limits.WEBHOOK_RETRIES_DEFAULT if max_retries is None else max_retries,
+        retry_delay_seconds=(
+            limits.WEBHOOK_RETRY_DELAY_DEFAULT_SECONDS
+            if retry_delay_seconds is None
+            else retry_delay_seconds
+        ),
+    )
+    policy_text = None
+    if filter_policy is not None:
+        compiled = compile_filter_policy(filter_policy, scope=scope)  # type: ignore[arg-type]
+        policy_text = compiled.json
+    dlq = None
+    if dead_letter_queue is not None:
+        if not isinstance(dead_letter_queue, str):
+            dead_letter_queue = getattr(dead_letter_queue, "name", dead_letter_queue)
+        if not isinstance(dead_letter_queue, str):
+            raise InvalidParameterValue(
+                f"dead_letter_queue must be a queue or its name, got {shorten(dead_letter_queue)}"
+            )
+        dlq = queue_name_from(dead_letter_queue)
+    return SubscriptionConfig(
+        protocol="sqs" if protocol == "sqs" else ("https" if protocol == "https" else "http"),
+        endpoint=endpoint,
+        filter_policy=policy_text,
+        filter_policy_scope=scope,
+        raw_message_delivery=raw_delivery,
+        dead_letter_queue=dlq,
+        max_retries=retries,
+        retry_delay_seconds=delay,
+    )
+
+
+class _Route(NamedTuple):
+    """A subscription as the publisher uses it: compiled filter, target queue."""
+
+    subscription: SubscriptionRecord
+    arn: str
+    filter_policy: FilterPolicy | None
+    queue: QueueRecord  # the subscribed queue, or the internal delivery queue for webhooks
+    dead_letter_queue: QueueRecord | None
+
+
+class _Routes(NamedTuple):
+    topic: TopicRecord
+    routes: list[_Route]
+
+
+class _Prepared(NamedTuple):
+    entry_id: str
+    message_id: str
+    text: str
+    kind: int
+    stored_attributes: str | None
+    typed_attributes: dict[str, dict[str, object]] | None
+    subject: str | None
+    group_id: str | None
+    deduplication_id: str | None  # FIFO: explicit, or SHA-256 of the message
+    size: int
+
+
+class Topic:
+    """A topic of the store; cheap to create, safe to share between threads."""
+
+    def __init__(self, client: Client, record: TopicRecord) -> None:
+        self._client = client
+        self._store = client.store
+        self._record = record
+        self._routes: _Routes | None = None
+
+    @property
+    def name(self) -> str:
+        return self._record.name
+
+    @property
+    def fifo(self) -> bool:
+        return self._record.config.fifo
+
+    @property
+    def arn(self) -> str:
+        return self._client.identity.topic_arn(self._record.name)
+
+    def __repr__(self) -> str:
+        return f"Topic({self.name!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Topic) and other._record.id == self._record.id
+
+    def __hash__(self) -> int:
+        return hash(self._record.id)
+
+    # -- subscriptions -------------------------------------------------------
+    def subscribe(
+        self,
+        endpoint: Queue | str,
+        *,
+        filter_policy: object = None,
+        filter_policy_scope: str = "MessageAttributes",
+        raw: bool = False,
+        dead_letter_queue: Queue | str | None = None,
+        max_retries: int | None = None,
+        retry_delay_seconds: int | None = None,
+    ) -> Subscription:
+        """Subscribe a queue (a `Queue`, its name or ARN) or a webhook (an http(s) URL).
+
+        Subscribing the same endpoint again with the same options returns the
+        existing subscription. ``max_retries`` (default 3) and
+        ``retry_delay_seconds`` (default 20) apply to webhooks.
+        """
+        protocol, target = _endpoint(endpoint)
+        if protocol != "sqs" and self.fifo:
+            raise InvalidParameterValue(
+                f"a FIFO topic delivers only to FIFO queues; {target!r} is a webhook"
+            )
+        config = subscription_config(
+            protocol,
+            target,
+            filter_policy=filter_policy,
+            filter_policy_scope=filter_policy_scope,
+            raw=raw,
+            dead_letter_queue=dead_letter_queue,
+            max_retries=max_retries,
+            retry_delay_seconds=retry_delay_seconds,
+        )
+        record = self._store.subscribe(
+            self._record, str(uuid.uuid4()), config, self._client.now_ms()
+        )
+        self._routes = None
+        return Subscription(self._client, record)
+
+    def subscriptions(self) -> list[Subscription]:
+        return [
+            Subscription(self._client, record)
+            for record in self._store.list_subscriptions(self.name)
+        ]
+
+    def unsubscribe(self, subscription: Subscription | str) -> None:
+        """Remove a subscription (a `Subscription`, its id or its ARN)."""
+        if isinstance(subscription, Subscription):
+            subscription_id = subscription.id
+        else:
+            subscription_id = subscription.rsplit(":", 1)[-1]
+        self._store.unsubscribe(subscription_id)
+        self._routes = None
+
+    # -- publishing ----------------------------------------------------------
+    def publish(
+        self,
+        message: Any,
+        *,
+        subject: str | None = None,
+        attributes: Mapping[str, object] | None = None,
+        group_id: str | None = None,
+        deduplication_id: str | None = None,
+        dedup_id: str | None = None,
+    ) -> str:
+        """Publish one message to every matching subscription; returns its message id.
+
+        ``dedup_id`` is an alias of ``deduplication_id``. Deliveries to queues
+        commit with the publish (one transaction); webhooks are posted by a
+        dispatcher afterwards.
+        """
+        entry = PublishEntry(
+            message, "0", subject, attributes, group_id, deduplication_id or dedup_id
+        )
+        result = self._publish_entries([entry])[0]
+        if result.error is not None:
+            raise result.error
+        assert result.message_id is not None
+        return result.message_id
+
+    def publish_batch(self, entries: Iterable[Any]) -> BatchResult[PublishResult]:
+        """Publish up to 10 messages in one transaction; a result per entry, in order.
+
+        Items are messages, `PublishEntry` objects, or dicts with a ``message``
+        key and the other `PublishEntry` fields.
+        """
+        items: list[PublishEntry] = []
+        for index, item in enumerate(entries):
+            if isinstance(item, PublishEntry):
+                entry = item
+            elif (
+                isinstance(item, Mapping)
+                and "message" in item
+                and set(item) <= set(PublishEntry.__dataclass_fields__)
+            ):
+                entry = PublishEntry(**item)
+            else:
+                entry = PublishEntry(item)
+            if entry.id is None:
+                entry = PublishEntry(
+                    entry.message,
+                    str(index),
+                    entry.subject,
+                    entry.attributes,
+                    entry.group_id,
+                    entry.deduplication_id,
+                )
+            items.append(entry)
+        check_batch_shape([item.id or "" for item in items], "publish_batch")
+        return self._publish_entries(items)
+
+    def _publish_entries(self, entries: list[PublishEntry]) -> BatchResult[PublishResult]:
+        try:
+            return self._publish_once(entries)
+        except RecordChanged:
+            self._routes = None
+            self._record = self._store.get_topic(self.name)
+            return self._publish_once(entries)
+
+    def _publish_once(self, entries: list[PublishEntry]) -> BatchResult[PublishResult]:
+        routes = self._current_routes()
+        message_ids = new_message_ids(len(entries))
+        results: list[PublishResult | None] = [None] * len(entries)
+        plans: list[PublishPlan] = []
+        positions: list[int] = []
+        prepared_entries: list[_Prepared] = []
+        total = 0
+        for index, entry in enumerate(entries):
+            try:
+                prepared = self._prepare(entry, message_ids[index])
+            except EventyardError as exc:
+                results[index] = PublishResult(entry.id or str(index), error=exc)
+                continue
+            total += prepared.size
+            plans.append(self._plan(routes, prepared))
+            positions.append(index)
+            prepared_entries.append(prepared)
+        if len(entries) > 1 and total > limits.TOPIC_BATCH_MAX_TOTAL_BYTES:
+            raise BatchRequestTooLong(
+                f"the messages of the batch add up to {total} bytes; the limit for one publish "
+                f"batch is {limits.TOPIC_BATCH_MAX_TOTAL_BYTES} (256 KiB)"
+            )
+        if plans:
+            outcomes = self._store.execute_plans(
+                plans, self._client.now_ms(), self._client.sender_id
+            )
+            for index, prepared, outcome in zip(positions, prepared_entries, outcomes, strict=True):
+                results[index] = PublishResult(
+                    prepared.entry_id,
+                    outcome.duplicate_of or prepared.message_id,
+                    outcome.sequence_number,
+                    outcome.duplicate_of is not None,
+                )
+        return BatchResult(result for result in results if result is not None)
+
+    def _prepare(self, entry: PublishEntry, message_id: str) -> _Prepared:
+        attributes = dict(entry.attributes) if entry.attributes else None
+        text, kind, stored_attributes, size = encode_topic_message(entry.message, attributes)
+        subject = check_subject(entry.subject)
+        group_id = deduplication_id = None
+        if self.fifo:
+            if entry.group_id is None:
+                raise InvalidParameterValue(
+                    "group_id is required for a FIFO topic (MessageGroupId)"
+                )
+            group_id = check_fifo_id(entry.group_id, "group_id", limits.FIFO_GROUP_ID_MAX_LENGTH)
+            if entry.deduplication_id is not None:
+                deduplication_id = check_fifo_id(
+                    entry.deduplication_id,
+                    "deduplication_id",
+                    limits.FIFO_DEDUPLICATION_ID_MAX_LENGTH,
+                )
+            elif self._record.config.content_based_deduplication:
+                deduplication_id = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            else:
+                raise InvalidParameterValue(
+                    "deduplication_id is required: the FIFO topic does not have "
+                    "content_based_deduplication enabled"
+                )
+        elif entry.group_id is not None or entry.deduplication_id is not None:
+            raise InvalidParameterValue(
+                "group_id and deduplication_id apply only to FIFO topics (names ending in .fifo)"
+            )
+        typed = None
+        if stored_attributes is not None:
+            from eventyard.model.attributes import typed_attributes
+
+            typed = typed_attributes(stored_attributes)
+        return _Prepared(
+            entry.id or "0",
+            message_id,
+            text,
+            kind,
+            stored_attributes,
+            typed,
+            subject,
+            group_id,
+            deduplication_id,
+            size,
+        )
+
+    def _plan(self, routes: _Routes, prepared: _Prepared) -> PublishPlan:
+        topic = routes.topic
+        matching = [
+            route
+            for route in routes.routes
+            if route.filter_policy is None
+            or route.filter_policy.matches(prepared.text, prepared.typed_attributes)
+        ]
+        topic_arn = self._client.identity.topic_arn(topic.name)
+        now_ms = self._client.now_ms()
+        client = self._client
+
+        def build(sequence_number: str | None) -> list[QueueDelivery]:
+            deliveries: list[QueueDelivery] = []
+            for route in matching:
+                config = route.subscription.config
+                if config.raw_message_delivery:
+                    body: str = prepared.text
+                    kind = prepared.kind
+                    attributes = prepared.stored_attributes
+                else:
+                    envelope = notification(
+                        message_id=prepared.message_id,
+                        topic_arn=topic_arn,
+                        message=prepared.text,
+                        subject=prepared.subject,
+                        now_ms=now_ms,
+                        stored_attributes=prepared.stored_attributes,
+                        subscription_arn=route.arn,
+                        sequence_number=sequence_number,
+                    )
+                    body = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
+                    kind, attributes = BODY_JSON, None
+                if config.protocol != "sqs":
+                    deliveries.append(
+                        QueueDelivery(
+                            route.queue,
+                            [
+                                client.webhook_delivery(
+                                    route.subscription, route.arn, body, prepared
+                                )
+                            ],
+                        )
+                    )
+                    continue
+                deliveries.append(_queue_delivery(route, body, kind, attributes, prepared))
+            return deliveries
+
+        deduplication = None
+        if topic.fifo:
+            assert prepared.deduplication_id is not None
+            assert prepared.group_id is not None
+            key = prepared.deduplication_id
+            deduplication = TopicDeduplication(topic.id, key, prepared.message_id)
+        return PublishPlan(
+            guards=(Guard("topic", topic.id, topic.generation, topic.name),),
+            build=build,
+            deduplication=deduplication,
+            sequence_topic_id=topic.id if topic.fifo else None,
+        )
+
+    def _current_routes(self) -> _Routes:
+        routes = self._routes
+        if routes is not None:
+            return routes
+        topic, subscriptions = self._store.topic_subscriptions(self.name)
+        self._record = topic
+        resolved: list[_Route] = []
+        queues: dict[str, QueueRecord] = {}
+
+        def queue(name: str) -> QueueRecord:
+            if name not in queues:
+                queues[name] = self._store.get_queue(name)
+            return queues[name]
+
+        for subscription in subscriptions:
+            config = subscription.config
+            policy = (
+                None
+                if config.filter_policy is None
+                else compile_filter_policy(config.filter_policy, scope=config.filter_policy_scope)
+            )
+            target = (
+                queue(config.endpoint)
+                if config.protocol == "sqs"
+                else self._client.delivery_queue_record()
+            )
+            dead_letter = (
+                None if config.dead_letter_queue is None else queue(config.dead_letter_queue)
+            )
+            resolved.append(
+                _Route(
+                    subscription,
+                    self._client.identity.subscription_arn(topic.name, subscription.id),
+                    policy,
+                    target,
+                    dead_letter,
+                )
+            )
+        self._routes = _Routes(topic, resolved)
+        return self._routes
+
+
+def _queue_delivery(
+    route: _Route, body: str, kind: int, attributes: str | None, prepared: _Prepared
+) -> QueueDelivery:
+    """The copy one subscribed queue receives (or its subscription's DLQ, if it cannot)."""
+    queue = route.queue
+    size = len(body.encode("utf-8")) + (prepared.size - len(prepared.text.encode("utf-8")))
+    if size > queue.config.max_message_bytes:
+        if route.dead_letter_queue is None:
+            raise MessageTooLong(
+                f"the notification is {size} bytes but queue {queue.name!r} (subscribed to "
+                f"topic {route.subscription.topic_name!r}) accepts at most "
+                f"{queue.config.max_message_bytes}; raise its max_message_bytes or give the "
+                "subscription a dead_letter_queue"
+            )
+        queue = route.dead_letter_queue
+    deduplication_key = None
+    if queue.fifo:
+        assert prepared.deduplication_id is not None
+        assert prepared.group_id is not None
+        scope = queue.config.deduplication_scope == "messageGroup"
+        deduplication_key = (
+            f"{prepared.group_id}\x00{prepared.deduplication_id}"
+            if scope
+            else prepared.deduplication_id
+        )
+    return QueueDelivery(
+        queue,
+        [
+            OutgoingMessage(
+                str(uuid.uuid4()),  # the queue's own message id (SNS's is in the envelope)
+                body,
+                kind,
+                attributes,
+                queue.config.delay_seconds,
+                prepared.group_id,
+                prepared.deduplication_id,
+                deduplication_key,
+            )
+        ],
+    )
+
+
+def _endpoint(endpoint: object) -> tuple[str, str]:
+    """("sqs", queue name) or ("http"|"https", URL) for what subscribe was given."""
+    name = getattr(endpoint, "name", None)
+    if isinstance(name, str) and not isinstance(endpoint, str):
+        return "sqs", name
+    if not isinstance(endpoint, str) or not endpoint:
+        raise InvalidParameterValue(
+            f"subscribe needs a queue, a queue name, or an http(s) URL; got {shorten(endpoint)}"
+        )
+    lowered = endpoint.lower()
+    if lowered.startswith(("http://", "https://")):
+        from eventyard.delivery.webhook import check_webhook_url
+
+        return ("https" if lowered.startswith("https://") else "http"), check_webhook_url(endpoint)
+    if "://" in endpoint:
+        raise InvalidParameterValue(f"webhook URL {shorten(endpoint)} must use http or https")
+    try:
+        from eventyard.model.names import check_queue_name
+
+        return "sqs", check_queue_name(queue_name_from(endpoint))
+    except InvalidParameterValue:
+        raise QueueDoesNotExist(
+            f"{shorten(endpoint)} is neither a queue name nor an http(s) URL"
+        ) from None

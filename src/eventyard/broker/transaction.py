@@ -1,0 +1,82 @@
+"""The transactional outbox: the application's own writes and its messages, together.
+
+``with client.transaction() as tx:`` opens one database transaction.
+``tx.execute`` runs the application's SQL on it (its tables live in the same
+database file), and ``tx.send`` / ``tx.publish`` / ``tx.send_batch`` /
+``tx.publish_batch`` queue messages in it. Everything commits together or
+not at all, and nothing is visible to any consumer before the commit: an
+order is never saved without its event, nor an event sent for an order that
+was not saved. No relay process is needed — the queues are in the same
+database as the data.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from eventyard.broker.batch import BatchResult, SendResult
+
+if TYPE_CHECKING:
+    from eventyard.broker.client import Client
+    from eventyard.broker.queue import Queue
+    from eventyard.broker.topic import PublishResult, Topic
+
+
+class Transaction:
+    """One open transaction; use it only inside its ``with`` block, on its thread."""
+
+    def __init__(self, client: Client, connection: object) -> None:
+        self._client = client
+        if not isinstance(connection, sqlite3.Connection):
+            raise TypeError("this store does not expose SQL connections")
+        self._connection = connection
+        self._queues: dict[str, Queue] = {}
+        self._topics: dict[str, Topic] = {}
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The DB-API connection of the transaction (do not commit or roll it back)."""
+        return self._connection
+
+    def execute(
+        self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] = ()
+    ) -> sqlite3.Cursor:
+        """Run one SQL statement of the application in this transaction."""
+        return self._connection.execute(sql, parameters)
+
+    def executemany(
+        self, sql: str, parameters: Iterable[Sequence[Any] | Mapping[str, Any]]
+    ) -> sqlite3.Cursor:
+        return self._connection.executemany(sql, parameters)
+
+    def _queue(self, queue: Queue | str) -> Queue:
+        if not isinstance(queue, str):
+            return queue
+        if queue not in self._queues:
+            self._queues[queue] = self._client.get_queue(queue)
+        return self._queues[queue]
+
+    def _topic(self, topic: Topic | str) -> Topic:
+        if not isinstance(topic, str):
+            return topic
+        if topic not in self._topics:
+            self._topics[topic] = self._client.get_topic(topic)
+        return self._topics[topic]
+
+    def send(self, queue: Queue | str, body: Any, **options: Any) -> str:
+        """`Queue.send` inside the transaction (same options)."""
+        return self._queue(queue).send(body, **options)
+
+    def send_batch(self, queue: Queue | str, entries: Iterable[Any]) -> BatchResult[SendResult]:
+        return self._queue(queue).send_batch(entries)
+
+    def publish(self, topic: Topic | str, message: Any, **options: Any) -> str:
+        """`Topic.publish` inside the transaction (same options)."""
+        return self._topic(topic).publish(message, **options)
+
+    def publish_batch(
+        self, topic: Topic | str, entries: Iterable[Any]
+    ) -> BatchResult[PublishResult]:
+        return self._topic(topic).publish_batch(entries)

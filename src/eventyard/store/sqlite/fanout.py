@@ -1,0 +1,88 @@
+"""Publish plans on SQLite: a topic's fan-out into queues, in one transaction.
+
+A plan says which cached records must be unchanged (guards), how to
+deduplicate a FIFO topic's message, and builds the messages each queue
+receives. All plans of one call commit together: a publish is atomic across
+every subscribed queue. Standard-queue rows are gathered per queue and
+inserted with one ``executemany`` each, whatever the number of plans.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from eventyard import lifecycle
+from eventyard.store.records import PlanResult, PublishPlan, QueueRecord
+from eventyard.store.sqlite import messages, queues, topics
+from eventyard.store.sqlite.rows import first_row
+
+
+def execute_plans(
+    conn: sqlite3.Connection, plans: Sequence[PublishPlan], now_ms: int, sender_id: str
+) -> list[PlanResult]:
+    results: list[PlanResult] = []
+    checked_guards: set[tuple[str, int]] = set()
+    checked_queues: set[int] = set()
+    standard_rows: dict[int, list[tuple[object, ...]]] = {}
+    for plan in plans:
+        for guard in plan.guards:
+            if (guard.kind, guard.record_id) not in checked_guards:
+                topics.check_guard(conn, guard)
+                checked_guards.add((guard.kind, guard.record_id))
+        deduplication = plan.deduplication
+        if deduplication is not None:
+            first = first_row(
+                conn.execute(
+                    "SELECT message_id, sequence_number FROM eventyard_topic_deduplication"
+                    " WHERE topic_id = ? AND key = ? AND expires_at_ms > ?",
+                    (deduplication.topic_id, deduplication.key, now_ms),
+                )
+            )
+            if first is not None:
+                results.append(PlanResult(first[1], first[0]))
+                continue
+        sequence = None
+        if plan.sequence_topic_id is not None:
+            row = first_row(
+                conn.execute(
+                    "UPDATE eventyard_topics SET sequence = sequence + 1 WHERE id = ?"
+                    " RETURNING sequence",
+                    (plan.sequence_topic_id,),
+                )
+            )
+            sequence = f"{row[0]:020d}"
+        if deduplication is not None:
+            conn.execute(
+                "INSERT OR REPLACE INTO eventyard_topic_deduplication (topic_id, key,"
+                " message_id, sequence_number, expires_at_ms) VALUES (?, ?, ?, ?, ?)",
+                (
+                    deduplication.topic_id,
+                    deduplication.key,
+                    deduplication.message_id,
+                    sequence,
+                    lifecycle.deduplication_expires_at(now_ms),
+                ),
+            )
+        for queue, outgoing in plan.build(sequence):
+            _check_queue(conn, queue, checked_queues)
+            if queue.fifo:
+                messages.send_fifo(conn, queue, outgoing, now_ms, sender_id)
+            else:
+                standard_rows.setdefault(queue.id, []).extend(
+                    messages.standard_rows(queue, outgoing, now_ms, sender_id)
+                )
+        results.append(PlanResult(sequence, None))
+    for rows in standard_rows.values():
+        messages.insert_standard(conn, rows)
+    return results
+
+
+def _check_queue(conn: sqlite3.Connection, queue: QueueRecord, checked: set[int]) -> None:
+    if queue.id not in checked:
+        queues.check_generation(conn, queue)
+        checked.add(queue.id)
+
+
+def forget_expired_deduplication(conn: sqlite3.Connection, now_ms: int) -> None:
+    conn.execute("DELETE FROM eventyard_topic_deduplication WHERE expires_at_ms <= ?", (now_ms,))
