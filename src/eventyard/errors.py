@@ -128,10 +128,14 @@ class QueueDeletedRecently(EventyardError):
     retryable = True
 
 
-class QueueInUse(EventyardError):
-    """The queue is the dead-letter queue of other queues and cannot be deleted."""
+class ResourceInUse(EventyardError):
+    """The resource is used by others (named in the message) and cannot be deleted."""
 
     code = "ResourceInUse"
+
+
+class QueueInUse(ResourceInUse):
+    """The queue is a dead-letter queue, or subscribed to a topic, and cannot be deleted."""
 
 
 class PurgeQueueInProgress(EventyardError):
@@ -213,3 +217,37 @@ class SubscriptionAlreadyExists(EventyardError):
     """The endpoint is subscribed to the topic already, with other attributes."""
 
     code = "InvalidParameter"
+
+
+class ResourceNotFound(EventyardError, LookupError):
+    """A bus, rule, target, archive or replay of that name does not exist."""
+
+    code = "ResourceNotFoundException"
+
+
+class BusDoesNotExist(ResourceNotFound):
+    """The named event bus does not exist."""
+
+
+class RuleDoesNotExist(ResourceNotFound):
+    """The named rule does not exist on that bus."""
+
+
+class ArchiveDoesNotExist(ResourceNotFound):
+    """The named archive does not exist."""
+
+
+class ReplayDoesNotExist(ResourceNotFound):
+    """The named replay does not exist."""
+
+
+class ResourceAlreadyExists(EventyardError):
+    """An archive or replay of that name exists already."""
+
+    code = "ResourceAlreadyExistsException"
+
+
+class LimitExceeded(InvalidParameterValue):
+    """A count limit would be exceeded (e.g. a sixth target on a rule)."""
+
+    code = "LimitExceededException"

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
+from eventyard.model.bus_config import RuleConfig, TargetConfig
 from eventyard.model.queue_config import QueueConfig
 from eventyard.model.topic_config import SubscriptionConfig, TopicConfig
 
@@ -157,7 +158,7 @@ class QueueDelivery(NamedTuple):
 class Guard(NamedTuple):
     """A cached record whose generation must still hold when the plan commits."""
 
-    kind: Literal["topic"]
+    kind: Literal["topic", "bus"]
     record_id: int
     generation: int
     name: str
@@ -169,6 +170,15 @@ class TopicDeduplication(NamedTuple):
     topic_id: int
     key: str
     message_id: str
+
+
+class ArchivedEvent(NamedTuple):
+    """An event kept by an archive (written with the put_events that carried it)."""
+
+    archive_id: int
+    event_time_ms: int
+    event_id: str
+    event_json: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +194,7 @@ class PublishPlan:
     build: Callable[[str | None], list[QueueDelivery]]
     deduplication: TopicDeduplication | None = None
     sequence_topic_id: int | None = None
+    archive: tuple[ArchivedEvent, ...] = ()
 
 
 class PlanResult(NamedTuple):
@@ -191,3 +202,70 @@ class PlanResult(NamedTuple):
 
     sequence_number: str | None
     duplicate_of: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BusRecord:
+    """An event bus. ``generation`` goes up when its rules, targets or archives change."""
+
+    id: int
+    name: str
+    created_at_ms: int
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRecord:
+    id: int
+    bus_id: int
+    bus_name: str
+    name: str
+    config: RuleConfig
+    created_at_ms: int
+    anchor_ms: int
+    last_fired_at_ms: int | None
+
+    @property
+    def enabled(self) -> bool:
+        return self.config.state == "ENABLED"
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveRecord:
+    id: int
+    name: str
+    bus_name: str
+    pattern: str | None
+    retention_days: int
+    description: str | None
+    created_at_ms: int
+    event_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BusSnapshot:
+    """A bus with its rules, their targets and its archives, read in one snapshot."""
+
+    bus: BusRecord
+    rules: list[tuple[RuleRecord, list[TargetConfig]]]
+    archives: list[ArchiveRecord]
+
+
+ReplayStatus = Literal["STARTING", "RUNNING", "CANCELLING", "CANCELLED", "COMPLETED", "FAILED"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayRecord:
+    name: str
+    archive: str
+    bus_name: str
+    start_ms: int
+    end_ms: int
+    rules: tuple[str, ...] | None
+    status: ReplayStatus
+    replayed: int
+    started_at_ms: int
+    updated_at_ms: int
+    failure_reason: str | None
+    cursor_time_ms: int = 0
+    cursor_event_id: str = ""

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from eventyard import lifecycle
 from eventyard.store.records import PlanResult, PublishPlan, QueueRecord
-from eventyard.store.sqlite import messages, queues, topics
+from eventyard.store.sqlite import buses, messages, queues, topics
 from eventyard.store.sqlite.rows import first_row
 
 
@@ -28,7 +28,10 @@ def execute_plans(
     for plan in plans:
         for guard in plan.guards:
             if (guard.kind, guard.record_id) not in checked_guards:
-                topics.check_guard(conn, guard)
+                if guard.kind == "bus":
+                    buses.check_guard(conn, guard)
+                else:
+                    topics.check_guard(conn, guard)
                 checked_guards.add((guard.kind, guard.record_id))
         deduplication = plan.deduplication
         if deduplication is not None:
@@ -63,6 +66,15 @@ def execute_plans(
                     sequence,
                     lifecycle.deduplication_expires_at(now_ms),
                 ),
+            )
+        if plan.archive:
+            conn.executemany(
+                "INSERT OR IGNORE INTO eventyard_archived_events (archive_id, event_time_ms,"
+                " event_id, archived_at_ms, event) VALUES (?, ?, ?, ?, ?)",
+                [
+                    (a.archive_id, a.event_time_ms, a.event_id, now_ms, a.event_json)
+                    for a in plan.archive
+                ],
             )
         for queue, outgoing in plan.build(sequence):
             _check_queue(conn, queue, checked_queues)

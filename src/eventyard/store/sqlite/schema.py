@@ -124,6 +124,77 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         PRIMARY KEY (topic_id, key)
     ) WITHOUT ROWID;
     """,
+    # 3: event buses, rules, targets, archives, replays
+    """
+    CREATE TABLE eventyard_buses (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE,
+        generation INTEGER NOT NULL DEFAULT 1,
+        created_at_ms INTEGER NOT NULL
+    );
+    INSERT INTO eventyard_buses (name, created_at_ms) VALUES ('default', 0);
+
+    CREATE TABLE eventyard_rules (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        bus_id INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        config TEXT NOT NULL,
+        schedule TEXT,
+        created_at_ms INTEGER NOT NULL,
+        anchor_ms INTEGER NOT NULL,
+        last_fired_at_ms INTEGER,
+        UNIQUE (bus_id, name)
+    );
+    CREATE INDEX eventyard_rules_schedule ON eventyard_rules (schedule)
+        WHERE schedule IS NOT NULL;
+
+    CREATE TABLE eventyard_targets (
+        rule_id INTEGER NOT NULL,
+        target_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        config TEXT NOT NULL,
+        PRIMARY KEY (rule_id, target_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX eventyard_targets_endpoint ON eventyard_targets (kind, endpoint);
+
+    CREATE TABLE eventyard_archives (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE,
+        bus_id INTEGER NOT NULL,
+        pattern TEXT,
+        retention_days INTEGER NOT NULL,
+        description TEXT,
+        created_at_ms INTEGER NOT NULL
+    );
+
+    CREATE TABLE eventyard_archived_events (
+        archive_id INTEGER NOT NULL,
+        event_time_ms INTEGER NOT NULL,
+        event_id TEXT NOT NULL,
+        archived_at_ms INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        PRIMARY KEY (archive_id, event_time_ms, event_id)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE eventyard_replays (
+        name TEXT PRIMARY KEY,
+        archive_id INTEGER NOT NULL,
+        bus_name TEXT NOT NULL,
+        start_ms INTEGER NOT NULL,
+        end_ms INTEGER NOT NULL,
+        rules TEXT,
+        status TEXT NOT NULL,
+        cursor_time_ms INTEGER NOT NULL,
+        cursor_event_id TEXT NOT NULL DEFAULT '',
+        replayed INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_until_ms INTEGER NOT NULL DEFAULT 0,
+        started_at_ms INTEGER NOT NULL,
+        updated_at_ms INTEGER NOT NULL,
+        failure_reason TEXT
+    ) WITHOUT ROWID;
+    """,
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -11,14 +11,19 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Final
 
-from eventyard.errors import PurgeQueueInProgress, QueueInUse
+from eventyard.errors import PurgeQueueInProgress, QueueInUse, ResourceInUse
 from eventyard.lifecycle import MS
 from eventyard.model import limits
+from eventyard.model.bus_config import RuleConfig, TargetConfig
 from eventyard.model.queue_config import QueueConfig
 from eventyard.model.receipt import Receipt
 from eventyard.model.topic_config import SubscriptionConfig, TopicConfig
 from eventyard.store.base import ChangeWatch, Durability
 from eventyard.store.records import (
+    ArchiveRecord,
+    BusRecord,
+    BusSnapshot,
+    RuleRecord,
     MoveBatchOutcome,
     MoveTaskRecord,
     OutgoingMessage,
@@ -31,7 +36,7 @@ from eventyard.store.records import (
     SubscriptionRecord,
     TopicRecord,
 )
-from eventyard.store.sqlite import fanout, messages, move_tasks, queues, topics
+from eventyard.store.sqlite import buses, fanout, messages, move_tasks, queues, topics
 from eventyard.store.sqlite.connection import DEFAULT_BUSY_TIMEOUT_SECONDS, Database
 
 _DEDUPLICATION_SWEEP_MS: Final = 60_000
@@ -76,6 +81,12 @@ class SQLiteStore:
                     f"queue {name!r} is subscribed to (or the dead-letter queue of a "
                     f"subscription of) topic(s) {', '.join(map(repr, subscribed))}; "
                     "unsubscribe first"
+                )
+            targeted = buses.rules_targeting(conn, "queue", name)
+            if targeted:
+                raise QueueInUse(
+                    f"queue {name!r} is a target of rule(s) {', '.join(targeted)}; remove the "
+                    "targets first"
                 )
             queues.delete_queue(conn, name, now_ms)
 
@@ -171,6 +182,12 @@ class SQLiteStore:
 
     def delete_topic(self, name: str) -> None:
         with self.database.write() as conn:
+            targeted = buses.rules_targeting(conn, "topic", name)
+            if targeted:
+                raise ResourceInUse(
+                    f"topic {name!r} is a target of rule(s) {', '.join(targeted)}; remove the "
+                    "targets first"
+                )
             topics.delete_topic(conn, name)
 
     def subscribe(
@@ -214,8 +231,94 @@ class SQLiteStore:
         with self.database.write() as conn:
             if now_ms - self._topic_deduplication_swept_at_ms > _DEDUPLICATION_SWEEP_MS:
                 fanout.forget_expired_deduplication(conn, now_ms)
+                buses.forget_expired_archived_events(conn, now_ms)
                 self._topic_deduplication_swept_at_ms = now_ms
             return fanout.execute_plans(conn, plans, now_ms, sender_id)
+
+    # -- event buses -----------------------------------------------------------
+    def create_bus(self, name: str, now_ms: int) -> BusRecord:
+        with self.database.write() as conn:
+            return buses.create_bus(conn, name, now_ms)
+
+    def get_bus(self, name: str) -> BusRecord:
+        return buses.get_bus(self.database.read(), name)
+
+    def list_buses(self) -> list[BusRecord]:
+        return buses.list_buses(self.database.read())
+
+    def delete_bus(self, name: str) -> None:
+        with self.database.write() as conn:
+            buses.delete_bus(conn, name)
+
+    def put_rule(self, bus: str, name: str, config: RuleConfig, now_ms: int) -> RuleRecord:
+        with self.database.write() as conn:
+            return buses.put_rule(conn, bus, name, config, now_ms)
+
+    def get_rule(self, bus: str, name: str) -> RuleRecord:
+        conn = self.database.read()
+        return buses.get_rule(conn, buses.get_bus(conn, bus), name)
+
+    def list_rules(self, bus: str) -> list[RuleRecord]:
+        conn = self.database.read()
+        return buses.list_rules(conn, buses.get_bus(conn, bus))
+
+    def delete_rule(self, bus: str, name: str, force: bool = False) -> None:
+        with self.database.write() as conn:
+            buses.delete_rule(conn, bus, name, force)
+
+    def put_targets(
+        self, bus: str, rule: str, targets: Sequence[TargetConfig]
+    ) -> list[TargetConfig]:
+        with self.database.write() as conn:
+            return buses.put_targets(conn, bus, rule, targets)
+
+    def remove_targets(self, bus: str, rule: str, target_ids: Sequence[str]) -> None:
+        with self.database.write() as conn:
+            buses.remove_targets(conn, bus, rule, target_ids)
+
+    def rule_targets(self, rule: RuleRecord) -> list[TargetConfig]:
+        return buses.rule_targets(self.database.read(), rule.id)
+
+    def bus_snapshot(self, name: str) -> BusSnapshot:
+        conn = self.database.connection()
+        if conn.in_transaction:
+            return buses.snapshot(conn, name)
+        conn.execute("BEGIN")
+        try:
+            return buses.snapshot(conn, name)
+        finally:
+            conn.execute("COMMIT")
+
+    def scheduled_rules(self) -> list[RuleRecord]:
+        return buses.scheduled_rules(self.database.read())
+
+    def mark_rule_fired(self, rule_id: int, previous_ms: int | None, fired_at_ms: int) -> bool:
+        with self.database.write(announce=False) as conn:
+            return buses.mark_fired(conn, rule_id, previous_ms, fired_at_ms)
+
+    def create_archive(
+        self,
+        name: str,
+        bus: str,
+        pattern: str | None,
+        retention_days: int,
+        description: str | None,
+        now_ms: int,
+    ) -> ArchiveRecord:
+        with self.database.write() as conn:
+            return buses.create_archive(
+                conn, name, bus, pattern, retention_days, description, now_ms
+            )
+
+    def get_archive(self, name: str) -> ArchiveRecord:
+        return buses.get_archive(self.database.read(), name)
+
+    def list_archives(self) -> list[ArchiveRecord]:
+        return buses.list_archives(self.database.read())
+
+    def delete_archive(self, name: str) -> None:
+        with self.database.write() as conn:
+            buses.delete_archive(conn, name)
 
     # -- redrive -------------------------------------------------------------
     def start_move_task(
