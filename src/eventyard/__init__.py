@@ -11,6 +11,7 @@ The public API is what this module exports; everything else is internal::
 """
 
 from eventyard.broker.batch import BatchResult, EntryResult, SendEntry, SendResult
+from eventyard.broker.bus import EventBus, PutEventsResult, Replay, Rule
 from eventyard.broker.client import Client, connect
 from eventyard.broker.dispatcher import Dispatcher
 from eventyard.broker.queue import Queue
@@ -18,8 +19,10 @@ from eventyard.broker.redrive import RedriveProgress, RedriveTask
 from eventyard.broker.topic import PublishEntry, PublishResult, Subscription, Topic
 from eventyard.broker.transaction import Transaction
 from eventyard.errors import (
+    ArchiveDoesNotExist,
     BatchEntryIdsNotDistinct,
     BatchRequestTooLong,
+    BusDoesNotExist,
     EmptyBatchRequest,
     EventyardError,
     InvalidAttributeName,
@@ -29,6 +32,7 @@ from eventyard.errors import (
     InvalidFilterPolicy,
     InvalidMessageContents,
     InvalidParameterValue,
+    LimitExceeded,
     MessageNotInflight,
     MessageTooLong,
     MissingParameter,
@@ -41,6 +45,11 @@ from eventyard.errors import (
     QueueInUse,
     ReceiptHandleIsInvalid,
     RedriveNotAllowed,
+    ReplayDoesNotExist,
+    ResourceAlreadyExists,
+    ResourceInUse,
+    ResourceNotFound,
+    RuleDoesNotExist,
     SchemaTooNew,
     StoreBusy,
     StoreError,
@@ -58,13 +67,16 @@ from eventyard.store.records import QueueStats
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArchiveDoesNotExist",
     "BatchEntryIdsNotDistinct",
     "BatchRequestTooLong",
     "BatchResult",
+    "BusDoesNotExist",
     "Client",
     "Dispatcher",
     "EmptyBatchRequest",
     "EntryResult",
+    "EventBus",
     "EventyardError",
     "InvalidAttributeName",
     "InvalidAttributeValue",
@@ -73,6 +85,7 @@ __all__ = [
     "InvalidFilterPolicy",
     "InvalidMessageContents",
     "InvalidParameterValue",
+    "LimitExceeded",
     "Message",
     "MessageNotInflight",
     "MessageTooLong",
@@ -82,6 +95,7 @@ __all__ = [
     "PublishEntry",
     "PublishResult",
     "PurgeQueueInProgress",
+    "PutEventsResult",
     "Queue",
     "QueueAlreadyExists",
     "QueueConfig",
@@ -94,6 +108,13 @@ __all__ = [
     "RedriveNotAllowed",
     "RedriveProgress",
     "RedriveTask",
+    "Replay",
+    "ReplayDoesNotExist",
+    "ResourceAlreadyExists",
+    "ResourceInUse",
+    "ResourceNotFound",
+    "Rule",
+    "RuleDoesNotExist",
     "SchemaTooNew",
     "SendEntry",
     "SendResult",
@@ -103,10 +124,10 @@ __all__ = [
     "SubscriptionAlreadyExists",
     "SubscriptionDoesNotExist",
     "TooManyEntriesInBatch",
-    "Transaction",
     "Topic",
     "TopicAlreadyExists",
     "TopicDoesNotExist",
+    "Transaction",
     "UnsupportedDatabaseUrl",
     "__version__",
     "connect",

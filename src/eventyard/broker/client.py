@@ -12,10 +12,12 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from eventyard.broker.batch import BatchResult
+from eventyard.broker.bus import EventBus, PutEventsResult
 from eventyard.broker.dispatcher import (
     Dispatcher,
     ensure_delivery_queue,
@@ -26,9 +28,15 @@ from eventyard.broker.queue import Queue
 from eventyard.broker.redrive import STALE_AFTER_MS, RedriveProgress, RedriveTask
 from eventyard.broker.topic import Subscription, Topic
 from eventyard.broker.transaction import Transaction
-from eventyard.errors import InvalidParameterValue, QueueDoesNotExist, TopicDoesNotExist
+from eventyard.errors import (
+    BusDoesNotExist,
+    InvalidParameterValue,
+    QueueDoesNotExist,
+    TopicDoesNotExist,
+)
 from eventyard.model import limits
 from eventyard.model.arn import Identity
+from eventyard.model.bus_config import check_bus_name
 from eventyard.model.names import check_int_range, check_queue_name, queue_name_from
 from eventyard.model.queue_config import queue_config_for
 from eventyard.model.topic_config import check_topic_name, topic_config_for
@@ -169,6 +177,41 @@ class Client:
         """Remove a subscription by id or ARN."""
         self.store.unsubscribe(subscription.rsplit(":", 1)[-1])
 
+    # -- event buses -------------------------------------------------------------
+    def bus(self, name: str = "default") -> EventBus:
+        """The event bus of that name (``default`` always exists); raises `BusDoesNotExist`."""
+        return EventBus(self, self.store.get_bus(_bus_name(name)))
+
+    def create_bus(self, name: str) -> EventBus:
+        """Create an event bus, or return the existing one."""
+        return EventBus(self, self.store.create_bus(check_bus_name(name), self.now_ms()))
+
+    def list_buses(self) -> list[str]:
+        return [record.name for record in self.store.list_buses()]
+
+    def delete_bus(self, name: str) -> None:
+        """Delete an event bus without rules (``default`` cannot be deleted)."""
+        self.store.delete_bus(_bus_name(name))
+
+    def put_events(self, entries: Iterable[Mapping[str, Any]]) -> BatchResult[PutEventsResult]:
+        """`EventBus.put_events` on the default bus, or on each entry's ``event_bus_name``."""
+        items = list(entries)
+        names = {
+            item.get("event_bus_name", "default") for item in items if isinstance(item, Mapping)
+        }
+        if len(names) <= 1:
+            bus = self.bus(names.pop() if names else "default")
+            return bus.put_events(
+                [{k: v for k, v in item.items() if k != "event_bus_name"} for item in items]
+            )
+        results: list[PutEventsResult] = []
+        for item in items:
+            bus = self.bus(item.get("event_bus_name", "default"))
+            results.extend(
+                bus.put_events([{k: v for k, v in item.items() if k != "event_bus_name"}])
+            )
+        return BatchResult(results)
+
     # -- the transactional outbox ---------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
@@ -304,3 +347,13 @@ def _topic_name(name: str) -> str:
         return check_topic_name(bare)
     except InvalidParameterValue as exc:
         raise TopicDoesNotExist(f"topic {name!r} does not exist: {exc}") from None
+
+
+def _bus_name(name: str) -> str:
+    if not isinstance(name, str):
+        raise InvalidParameterValue(f"bus name must be a string, got {type(name).__name__}")
+    bare = name.split(":event-bus/", 1)[1] if ":event-bus/" in name else name
+    try:
+        return check_bus_name(bare)
+    except InvalidParameterValue as exc:
+        raise BusDoesNotExist(f"event bus {name!r} does not exist: {exc}") from None

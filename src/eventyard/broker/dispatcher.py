@@ -18,6 +18,18 @@ transaction, and is carried out here:
   and the record is deleted. Without a dead-letter queue it is dropped, as
   SNS does.
 
+Event-bus webhook targets follow the target's retry policy instead:
+exponential backoff with jitter (1 s doubling to at most 5 minutes, each
+delay drawn between half and all of it), at most ``max_attempts`` retries and
+``max_event_age_seconds`` in all, then the target's dead-letter queue with
+``ERROR_CODE``, ``ERROR_MESSAGE``, ``RULE_ARN``, ``TARGET_ARN`` and
+``RETRY_ATTEMPTS``.
+
+The dispatcher also fires scheduled rules (a tick missed while no dispatcher
+ran fires once; the tick is recorded in the same transaction as its event, so
+two dispatchers never both fire it) and carries out replays (a lease per
+replay, the cursor moved in the transaction that puts the batch on the bus).
+
 A dispatcher runs as a thread (`Dispatcher.start`) or in the foreground
 (`Dispatcher.run`); `eventyard run` and `eventyard worker` will start one.
 """
@@ -25,7 +37,11 @@ A dispatcher runs as a thread (`Dispatcher.start`) or in the foreground
 from __future__ import annotations
 
 import json
+import os
+import random
+import socket
 import threading
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from eventyard.errors import EventyardError, QueueDoesNotExist, SubscriptionDoesNotExist
@@ -47,6 +63,12 @@ DELIVERY_QUEUE: Final = "eventyard:deliveries"
 #: The lease a dispatcher takes on a record: longer than any webhook timeout.
 LEASE_SECONDS: Final = 60
 WEBHOOK_TIMEOUT_SECONDS: Final = 15.0
+BACKOFF_BASE_SECONDS: Final = 1
+BACKOFF_CAP_SECONDS: Final = 300
+#: How often the list of scheduled rules is read again (new or changed rules).
+SCHEDULE_RESCAN_MS: Final = 5_000
+REPLAY_BATCH: Final = 100
+REPLAY_LEASE_MS: Final = 30_000
 DELIVERY_QUEUE_CONFIG: Final = QueueConfig(
     visibility_timeout=LEASE_SECONDS,
     retention_seconds=limits.RETENTION_MAX_SECONDS,
@@ -106,6 +128,11 @@ class Dispatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._queue: Queue | None = None
+        self._owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._next_schedule_scan_ms = 0
+        self._next_tick_ms: int | None = None
+        self.fired = 0
+        self.replayed = 0
         self.delivered = 0
         self.failed_attempts = 0
         self.dead_lettered = 0
@@ -120,13 +147,19 @@ class Dispatcher:
 
     # -- running -------------------------------------------------------------
     def run_once(self, wait_seconds: float = 0.0) -> int:
-        """Carry out one batch of due records; returns how many were handled."""
-        messages = self._deliveries().receive(
-            max_messages=self._batch_size, wait_seconds=wait_seconds
-        )
+        """Fire due schedules, advance a replay, carry out one batch of delivery records.
+
+        Waits up to ``wait_seconds`` for records (less if a scheduled tick is
+        sooner); returns how many things were done.
+        """
+        done = self._fire_schedules() + self._replay_step()
+        wait = 0.0 if done else wait_seconds
+        if self._next_tick_ms is not None:
+            wait = min(wait, max(0.0, (self._next_tick_ms - self._client.now_ms()) / 1000))
+        messages = self._deliveries().receive(max_messages=self._batch_size, wait_seconds=wait)
         for message in messages:
             self._handle(message)
-        return len(messages)
+        return done + len(messages)
 
     def run(self) -> None:
         """Dispatch until `stop` is called (long polls of 1 s, so stopping is prompt)."""
@@ -152,10 +185,84 @@ class Dispatcher:
         self.stop()
 
     # -- one record ----------------------------------------------------------
+    # -- scheduled rules -------------------------------------------------------
+    def _fire_schedules(self) -> int:
+        from eventyard.model.schedule import Schedule
+
+        client = self._client
+        now_ms = client.now_ms()
+        if now_ms < self._next_schedule_scan_ms and (
+            self._next_tick_ms is None or now_ms < self._next_tick_ms
+        ):
+            return 0
+        fired = 0
+        next_tick: int | None = None
+        now = _datetime(now_ms)
+        for record in client.store.scheduled_rules():
+            if not record.enabled or record.config.schedule is None:
+                continue
+            schedule = Schedule.parse(record.config.schedule)
+            anchor = _datetime(record.anchor_ms)
+            last = None if record.last_fired_at_ms is None else _datetime(record.last_fired_at_ms)
+            due = schedule.due(anchor, last, now)
+            if due is not None:
+                tick_ms = int(due.timestamp() * 1000)
+                with client.transaction():
+                    if client.store.mark_rule_fired(record.id, record.last_fired_at_ms, tick_ms):
+                        plan = client.bus(record.bus_name).scheduled_plan(record, tick_ms, now_ms)
+                        client.store.execute_plans([plan], now_ms, client.sender_id)
+                        fired += 1
+            upcoming = schedule.next_after(now, anchor=anchor)
+            if upcoming is not None:
+                upcoming_ms = int(upcoming.timestamp() * 1000)
+                next_tick = upcoming_ms if next_tick is None else min(next_tick, upcoming_ms)
+        self._next_tick_ms = next_tick
+        self._next_schedule_scan_ms = now_ms + SCHEDULE_RESCAN_MS
+        self.fired += fired
+        return fired
+
+    # -- replays ---------------------------------------------------------------
+    def _replay_step(self) -> int:
+        from eventyard.store.base import RecordChanged
+
+        client = self._client
+        store = client.store
+        now_ms = client.now_ms()
+        replay = store.claim_replay(self._owner, now_ms, REPLAY_LEASE_MS)
+        if replay is None:
+            return 0
+        if replay.status == "CANCELLING":
+            store.set_replay_status(replay.name, "CANCELLED", now_ms)
+            return 1
+        try:
+            events = store.next_replay_events(replay, REPLAY_BATCH)
+            with client.transaction():
+                count = client.bus(replay.bus_name).replay_batch(replay, events)
+                last_time, last_id = (
+                    (events[-1][0], events[-1][1])
+                    if events
+                    else (replay.cursor_time_ms, replay.cursor_event_id)
+                )
+                store.advance_replay(
+                    replay, last_time, last_id, count, len(events) < REPLAY_BATCH, now_ms
+                )
+        except RecordChanged:
+            return 0  # another dispatcher moved it meanwhile; nothing was put twice
+        except EventyardError as exc:
+            store.set_replay_status(replay.name, "FAILED", now_ms, f"{type(exc).__name__}: {exc}")
+            return 1
+        self.replayed += count
+        return 1
+
+    # -- delivery records --------------------------------------------------------
     def _handle(self, message: Message) -> None:
         deliveries = self._deliveries()
         record: dict[str, Any] = message.body
-        if record.get("kind") != "sns-http":
+        kind = record.get("kind")
+        if kind == "eventbridge-http":
+            self._handle_target(message, record)
+            return
+        if kind != "sns-http":
             deliveries.delete(message)  # a record kind this version does not know
             self.dropped += 1
             return
@@ -222,3 +329,73 @@ class Dispatcher:
             self.dropped += 1
             return
         self.dead_lettered += 1
+
+    def _handle_target(self, message: Message, record: dict[str, Any]) -> None:
+        """One attempt for an event-bus webhook target, with its retry policy."""
+        from eventyard.delivery.webhook import RetryRule, eventbridge_http_headers
+
+        deliveries = self._deliveries()
+        outcome = self._sender.send(
+            record["url"],
+            record["body"],
+            eventbridge_http_headers(),
+            timeout_seconds=WEBHOOK_TIMEOUT_SECONDS,
+            retry_rule=RetryRule.EVENTBRIDGE_API_DESTINATION,
+        )
+        if outcome.ok:
+            deliveries.delete(message)
+            self.delivered += 1
+            return
+        self.failed_attempts += 1
+        retries_done = message.receive_count - 1
+        age_ms = self._client.now_ms() - int(record["event_time_ms"])
+        delay = _backoff_seconds(retries_done + 1)
+        within_age = age_ms + delay * 1000 <= int(record["max_event_age_seconds"]) * 1000
+        if outcome.retryable and retries_done < int(record["max_attempts"]) and within_age:
+            deliveries.change_visibility(message, delay)
+            return
+        condition = (
+            "MaximumEventAgeExceeded"
+            if outcome.retryable and not within_age
+            else "MaximumRetryAttemptsExceeded"
+            if outcome.retryable
+            else "NonRetryableError"
+        )
+        self._target_dead_letter(record, outcome, retries_done, condition)
+        deliveries.delete(message)
+
+    def _target_dead_letter(
+        self, record: dict[str, Any], outcome: WebhookOutcome, retries: int, condition: str
+    ) -> None:
+        name = record.get("dead_letter_queue")
+        if not name:
+            self.dropped += 1
+            return
+        attributes: dict[str, object] = {
+            "ERROR_CODE": outcome.error_code or "DeliveryFailed",
+            "ERROR_MESSAGE": (outcome.error_message or "delivery failed")[:1000],
+            "RULE_ARN": record["rule_arn"],
+            "TARGET_ARN": record["url"],
+            "RETRY_ATTEMPTS": retries,
+            "EXHAUSTED_RETRY_CONDITION": condition,
+        }
+        try:
+            body: object = json.loads(record["body"])
+        except ValueError:
+            body = record["body"]
+        try:
+            self._client.get_queue(name).send(body, attributes=attributes)
+        except EventyardError:
+            self.dropped += 1
+            return
+        self.dead_lettered += 1
+
+
+def _backoff_seconds(attempt: int) -> int:
+    """Exponential backoff with jitter: about 1, 2, 4 ... s, capped at 5 minutes."""
+    ceiling = min(BACKOFF_BASE_SECONDS * 2 ** min(attempt - 1, 20), BACKOFF_CAP_SECONDS)
+    return max(1, round(random.uniform(ceiling / 2, ceiling)))
+
+
+def _datetime(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)

@@ -376,6 +376,11 @@ class Topic:
         check_batch_shape([item.id or "" for item in items], "publish_batch")
         return self._publish_entries(items)
 
+    def plan_message(self, message: object) -> PublishPlan:
+        """The plan of one message published on behalf of an event-bus rule target."""
+        prepared = self._prepare(PublishEntry(message, "0"), str(uuid.uuid4()))
+        return self._plan(self._current_routes(), prepared)
+
     def _publish_entries(self, entries: list[PublishEntry]) -> BatchResult[PublishResult]:
         try:
             return self._publish_once(entries)

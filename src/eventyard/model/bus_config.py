@@ -153,9 +153,7 @@ def build_event(
 ) -> tuple[dict[str, Any], int]:
     """The bus envelope of one put_events entry and its time in ms, or an EntryError."""
     source = entry.get("source", entry.get("Source"))
-    detail_type = entry.get(
-        "detail_type", entry.get("detail-type", entry.get("DetailType"))
-    )
+    detail_type = entry.get("detail_type", entry.get("detail-type", entry.get("DetailType")))
     detail = entry.get("detail", entry.get("Detail"))
     resources = entry.get("resources", entry.get("Resources", []))
     if source is None or source == "":
@@ -184,8 +182,10 @@ def build_event(
         raise EntryError(
             "MalformedDetail", f"detail must be a JSON object, got {type(detail).__name__}"
         )
-    if not isinstance(resources, Sequence) or isinstance(resources, str | bytes) or not all(
-        isinstance(item, str) for item in resources
+    if (
+        not isinstance(resources, Sequence)
+        or isinstance(resources, str | bytes)
+        or not all(isinstance(item, str) for item in resources)
     ):
         raise EntryError("InvalidArgument", "resources must be a list of strings (ARNs)")
     try:

@@ -14,10 +14,14 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Literal, Protocol
 
+from eventyard.model.bus_config import RuleConfig, TargetConfig
 from eventyard.model.queue_config import QueueConfig
 from eventyard.model.receipt import Receipt
 from eventyard.model.topic_config import SubscriptionConfig, TopicConfig
 from eventyard.store.records import (
+    ArchiveRecord,
+    BusRecord,
+    BusSnapshot,
     MoveBatchOutcome,
     MoveTaskRecord,
     OutgoingMessage,
@@ -26,6 +30,8 @@ from eventyard.store.records import (
     QueueRecord,
     QueueStats,
     ReceiveOutcome,
+    ReplayRecord,
+    RuleRecord,
     SentMessage,
     SubscriptionRecord,
     TopicRecord,
@@ -114,6 +120,68 @@ class Store(Protocol):
     ) -> list[PlanResult]:
         """Run publish plans in one transaction: all their queue inserts, or none."""
         ...
+
+    # -- event buses -----------------------------------------------------------
+    def create_bus(self, name: str, now_ms: int) -> BusRecord: ...
+    def get_bus(self, name: str) -> BusRecord: ...
+    def list_buses(self) -> list[BusRecord]: ...
+    def delete_bus(self, name: str) -> None: ...
+    def put_rule(self, bus: str, name: str, config: RuleConfig, now_ms: int) -> RuleRecord: ...
+    def get_rule(self, bus: str, name: str) -> RuleRecord: ...
+    def list_rules(self, bus: str) -> list[RuleRecord]: ...
+    def delete_rule(self, bus: str, name: str, force: bool = False) -> None: ...
+    def put_targets(
+        self, bus: str, rule: str, targets: Sequence[TargetConfig]
+    ) -> list[TargetConfig]: ...
+    def remove_targets(self, bus: str, rule: str, target_ids: Sequence[str]) -> None: ...
+    def rule_targets(self, rule: RuleRecord) -> list[TargetConfig]: ...
+    def bus_snapshot(self, name: str) -> BusSnapshot: ...
+    def scheduled_rules(self) -> list[RuleRecord]: ...
+    def mark_rule_fired(self, rule_id: int, previous_ms: int | None, fired_at_ms: int) -> bool:
+        """Record a scheduled rule's tick; False if another dispatcher recorded it first."""
+        ...
+
+    def create_archive(
+        self,
+        name: str,
+        bus: str,
+        pattern: str | None,
+        retention_days: int,
+        description: str | None,
+        now_ms: int,
+    ) -> ArchiveRecord: ...
+    def get_archive(self, name: str) -> ArchiveRecord: ...
+    def list_archives(self) -> list[ArchiveRecord]: ...
+    def delete_archive(self, name: str) -> None: ...
+
+    def start_replay(
+        self,
+        name: str,
+        archive: str,
+        bus: str,
+        start_ms: int,
+        end_ms: int,
+        rules: tuple[str, ...] | None,
+        now_ms: int,
+    ) -> ReplayRecord: ...
+    def get_replay(self, name: str) -> ReplayRecord: ...
+    def list_replays(self) -> list[ReplayRecord]: ...
+    def claim_replay(self, owner: str, now_ms: int, lease_ms: int) -> ReplayRecord | None: ...
+    def next_replay_events(
+        self, replay: ReplayRecord, limit: int
+    ) -> list[tuple[int, str, str]]: ...
+    def advance_replay(
+        self,
+        replay: ReplayRecord,
+        cursor_time_ms: int,
+        cursor_event_id: str,
+        replayed: int,
+        done: bool,
+        now_ms: int,
+    ) -> None: ...
+    def set_replay_status(
+        self, name: str, status: str, now_ms: int, reason: str | None = None
+    ) -> ReplayRecord: ...
 
     # -- redrive (message move tasks) ----------------------------------------
     def start_move_task(

@@ -23,7 +23,6 @@ from eventyard.store.records import (
     ArchiveRecord,
     BusRecord,
     BusSnapshot,
-    RuleRecord,
     MoveBatchOutcome,
     MoveTaskRecord,
     OutgoingMessage,
@@ -32,11 +31,13 @@ from eventyard.store.records import (
     QueueRecord,
     QueueStats,
     ReceiveOutcome,
+    ReplayRecord,
+    RuleRecord,
     SentMessage,
     SubscriptionRecord,
     TopicRecord,
 )
-from eventyard.store.sqlite import buses, fanout, messages, move_tasks, queues, topics
+from eventyard.store.sqlite import buses, fanout, messages, move_tasks, queues, replays, topics
 from eventyard.store.sqlite.connection import DEFAULT_BUSY_TIMEOUT_SECONDS, Database
 
 _DEDUPLICATION_SWEEP_MS: Final = 60_000
@@ -319,6 +320,52 @@ class SQLiteStore:
     def delete_archive(self, name: str) -> None:
         with self.database.write() as conn:
             buses.delete_archive(conn, name)
+
+    # -- replays --------------------------------------------------------------
+    def start_replay(
+        self,
+        name: str,
+        archive: str,
+        bus: str,
+        start_ms: int,
+        end_ms: int,
+        rules: tuple[str, ...] | None,
+        now_ms: int,
+    ) -> ReplayRecord:
+        with self.database.write() as conn:
+            buses.get_bus(conn, bus)
+            return replays.start_replay(conn, name, archive, bus, start_ms, end_ms, rules, now_ms)
+
+    def get_replay(self, name: str) -> ReplayRecord:
+        return replays.get_replay(self.database.read(), name)
+
+    def list_replays(self) -> list[ReplayRecord]:
+        return replays.list_replays(self.database.read())
+
+    def claim_replay(self, owner: str, now_ms: int, lease_ms: int) -> ReplayRecord | None:
+        with self.database.write(announce=False) as conn:
+            return replays.claim_replay(conn, owner, now_ms, lease_ms)
+
+    def next_replay_events(self, replay: ReplayRecord, limit: int) -> list[tuple[int, str, str]]:
+        return replays.next_events(self.database.connection(), replay, limit)
+
+    def advance_replay(
+        self,
+        replay: ReplayRecord,
+        cursor_time_ms: int,
+        cursor_event_id: str,
+        replayed: int,
+        done: bool,
+        now_ms: int,
+    ) -> None:
+        with self.database.write() as conn:
+            replays.advance(conn, replay, cursor_time_ms, cursor_event_id, replayed, done, now_ms)
+
+    def set_replay_status(
+        self, name: str, status: str, now_ms: int, reason: str | None = None
+    ) -> ReplayRecord:
+        with self.database.write() as conn:
+            return replays.set_status(conn, name, status, now_ms, reason)
 
     # -- redrive -------------------------------------------------------------
     def start_move_task(
