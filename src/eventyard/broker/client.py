@@ -62,6 +62,7 @@ class Client:
         self._redrives: list[RedriveTask] = []
         self._lock = threading.Lock()
         self._delivery_queue: QueueRecord | None = None
+        self._dispatchers: list[Dispatcher] = []
 
     @property
     def url(self) -> str:
@@ -225,8 +226,14 @@ class Client:
 
     # -- deliveries that take time ------------------------------------------------
     def dispatcher(self, *, batch_size: int = 10) -> Dispatcher:
-        """A dispatcher for webhook deliveries and retries: ``.start()`` runs it in a thread."""
-        return Dispatcher(self, batch_size=batch_size)
+        """A dispatcher for webhooks, retries, schedules and replays.
+
+        ``.start()`` runs it in a thread; `close` stops it.
+        """
+        dispatcher = Dispatcher(self, batch_size=batch_size)
+        with self._lock:
+            self._dispatchers.append(dispatcher)
+        return dispatcher
 
     def delivery_queue_record(self) -> QueueRecord:
         with self._lock:
@@ -299,6 +306,9 @@ class Client:
         """Stop this client's unfinished redrives (what moved stays moved) and close the store."""
         with self._lock:
             tasks, self._redrives = self._redrives, []
+            dispatchers, self._dispatchers = self._dispatchers, []
+        for dispatcher in dispatchers:
+            dispatcher.stop()
         for task in tasks:
             if task.running:
                 task.cancel()

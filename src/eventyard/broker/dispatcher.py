@@ -37,6 +37,7 @@ A dispatcher runs as a thread (`Dispatcher.start`) or in the foreground
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import socket
@@ -56,6 +57,8 @@ if TYPE_CHECKING:
     from eventyard.broker.queue import Queue
     from eventyard.broker.topic import _Prepared
     from eventyard.delivery.webhook import WebhookOutcome, WebhookSender
+
+_log = logging.getLogger("eventyard.dispatcher")
 
 #: The internal queue of delivery records. Its name holds a ':' so that no user
 #: queue can ever have it (user queue names are [A-Za-z0-9_-]).
@@ -162,9 +165,19 @@ class Dispatcher:
         return done + len(messages)
 
     def run(self) -> None:
-        """Dispatch until `stop` is called (long polls of 1 s, so stopping is prompt)."""
+        """Dispatch until `stop` is called (long polls of 1 s, so stopping is prompt).
+
+        An error (the database busy for long, a bug) is logged and the loop goes
+        on after a second: a dispatcher must not die quietly.
+        """
         while not self._stop.is_set():
-            self.run_once(wait_seconds=1.0)
+            try:
+                self.run_once(wait_seconds=1.0)
+            except Exception:
+                if self._stop.is_set():
+                    return
+                _log.exception("eventyard dispatcher: a round failed; trying again in 1 s")
+                self._stop.wait(1.0)
 
     def start(self) -> Dispatcher:
         self._thread = threading.Thread(target=self.run, name="eventyard-dispatcher", daemon=True)
@@ -172,6 +185,7 @@ class Dispatcher:
         return self
 
     def stop(self, timeout: float | None = 30.0) -> None:
+        """Stop after the round in progress (idempotent)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
