@@ -579,7 +579,9 @@ def _queue_delivery(
 ) -> QueueDelivery:
     """The copy one subscribed queue receives (or its subscription's DLQ, if it cannot)."""
     queue = route.queue
-    size = len(body.encode("utf-8")) + (prepared.size - len(prepared.text.encode("utf-8")))
+    # Raw: the message and its attributes, as published. Else the envelope holds it all.
+    raw = route.subscription.config.raw_message_delivery
+    size = prepared.size if raw else len(body.encode("utf-8"))
     if size > queue.config.max_message_bytes:
         if route.dead_letter_queue is None:
             raise MessageTooLong(
