@@ -180,3 +180,28 @@ def test_a_task_whose_process_died_is_taken_over(live_client: Client) -> None:
     ghost = client.store.get_move_task("ghost")
     assert ghost.status == "FAILED"
     assert "gone:1" in (ghost.failure_reason or "")
+
+
+def test_a_dispatcher_finishes_a_redrive_whose_process_died(
+    client: Client, clock: FakeClock
+) -> None:
+    dlq = client.create_queue("dlq")
+    target = client.create_queue("target")
+    for start in range(0, 150, 10):
+        dlq.send_batch([str(i) for i in range(start, start + 10)])
+    source = client.store.get_queue("dlq")
+    destination = client.store.get_queue("target")
+    # A task started by a process that died before moving anything:
+    client.store.start_move_task(
+        "orphan", source, destination, None, "dead:1", client.now_ms(), 30_000
+    )
+    dispatcher = client.dispatcher()
+    dispatcher.run_once()
+    assert target.stats().visible == 0  # still fresh: its owner may be alive
+    clock.advance(31)
+    while client.store.get_move_task("orphan").status == "RUNNING":
+        dispatcher.run_once()
+    task = client.store.get_move_task("orphan")
+    assert (task.status, task.moved) == ("COMPLETED", 150)
+    assert target.stats().visible == 150
+    dispatcher.stop()

@@ -134,6 +134,9 @@ class Dispatcher:
         self._owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._next_schedule_scan_ms = 0
         self._next_tick_ms: int | None = None
+        self._adopted_redrive: str | None = None
+        self._redrive_rate: int | None = None
+        self._next_redrive_ms = 0
         self.fired = 0
         self.replayed = 0
         self.delivered = 0
@@ -155,7 +158,7 @@ class Dispatcher:
         Waits up to ``wait_seconds`` for records (less if a scheduled tick is
         sooner); returns how many things were done.
         """
-        done = self._fire_schedules() + self._replay_step()
+        done = self._fire_schedules() + self._replay_step() + self._resume_redrive()
         wait = 0.0 if done else wait_seconds
         if self._next_tick_ms is not None:
             wait = min(wait, max(0.0, (self._next_tick_ms - self._client.now_ms()) / 1000))
@@ -234,6 +237,31 @@ class Dispatcher:
         self._next_schedule_scan_ms = now_ms + SCHEDULE_RESCAN_MS
         self.fired += fired
         return fired
+
+    # -- redrives whose process died ------------------------------------------------
+    def _resume_redrive(self) -> int:
+        """Move one batch of a redrive whose starting process stopped (after 30 s quiet)."""
+        from eventyard.broker.redrive import MOVE_BATCH_SIZE, STALE_AFTER_MS
+
+        store = self._client.store
+        now_ms = self._client.now_ms()
+        if now_ms < self._next_redrive_ms:
+            return 0
+        if self._adopted_redrive is None:
+            task = store.adopt_stale_move_task(self._owner, now_ms, STALE_AFTER_MS)
+            if task is None:
+                self._next_redrive_ms = now_ms + SCHEDULE_RESCAN_MS
+                return 0
+            self._adopted_redrive = task.task_id
+            self._redrive_rate = task.max_messages_per_second
+        rate = self._redrive_rate
+        batch = min(MOVE_BATCH_SIZE, rate) if rate else MOVE_BATCH_SIZE
+        outcome = store.move_batch(self._adopted_redrive, batch, now_ms)
+        if outcome.done:
+            self._adopted_redrive = None
+        elif rate:
+            self._next_redrive_ms = now_ms + batch * 1000 // rate
+        return 1
 
     # -- replays ---------------------------------------------------------------
     def _replay_step(self) -> int:

@@ -180,3 +180,23 @@ def _finish(
         " WHERE id = ?",
         (status, now_ms, failure_reason, task_id),
     )
+
+
+def adopt_stale_move_task(
+    conn: sqlite3.Connection, owner: str, now_ms: int, stale_after_ms: int
+) -> MoveTaskRecord | None:
+    """Take over a running task whose process stopped touching it (a dispatcher resumes it)."""
+    row = first_row(
+        conn.execute(
+            "SELECT id FROM eventyard_move_tasks WHERE status IN ('RUNNING', 'CANCELLING')"
+            " AND updated_at_ms <= ? ORDER BY updated_at_ms LIMIT 1",
+            (now_ms - stale_after_ms,),
+        )
+    )
+    if row is None:
+        return None
+    conn.execute(
+        "UPDATE eventyard_move_tasks SET owner = ?, updated_at_ms = ? WHERE id = ?",
+        (owner, now_ms, row[0]),
+    )
+    return get_move_task(conn, row[0])

@@ -393,6 +393,12 @@ class SQLiteStore:
                 stale_after_ms,
             )
 
+    def adopt_stale_move_task(
+        self, owner: str, now_ms: int, stale_after_ms: int
+    ) -> MoveTaskRecord | None:
+        with self.database.write(announce=False) as conn:
+            return move_tasks.adopt_stale_move_task(conn, owner, now_ms, stale_after_ms)
+
     def move_batch(self, task_id: str, limit: int, now_ms: int) -> MoveBatchOutcome:
         with self.database.write() as conn:
             return move_tasks.move_batch(conn, task_id, limit, now_ms)
