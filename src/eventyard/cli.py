@@ -245,5 +245,20 @@ def bench_queue(
     )
 
 
+@bench_app.command("fanout")
+def bench_fanout(
+    messages: int = 20_000,
+    runs: int = 3,
+    durability: Annotated[str, typer.Option(help="full, process or both.")] = "both",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Topic publish (2, 5, 10 queues) and bus put_events (300 rules) vs direct send_batch."""
+    from eventyard.benchmarks.fanout import main as bench_main
+
+    raise typer.Exit(
+        code=bench_main(messages=messages, runs=runs, durability=durability, as_json=as_json)
+    )
+
+
 def main() -> None:
     app()
