@@ -531,7 +531,7 @@ class EventBus:
             return _queue_message(target, target.queue, rendered, as_json, rule, event)
         if config.kind == "topic":
             assert target.topic is not None
-            return target.topic.plan_message(json.loads(rendered) if as_json else rendered)
+            return target.topic.plan_message(json.loads(rendered) if as_json else rendered, now_ms)
         if config.kind == "bus":
             assert target.bus is not None
             if hops >= limits.BUS_HOPS_MAX:

@@ -32,7 +32,13 @@ from eventyard.model import limits
 from eventyard.model.body import BODY_JSON
 from eventyard.model.ids import new_message_ids
 from eventyard.model.names import check_fifo_id, queue_name_from, shorten
-from eventyard.model.sns import check_subject, encode_topic_message, notification
+from eventyard.model.sns import (
+    NotificationText,
+    check_subject,
+    encode_topic_message,
+    sns_timestamp,
+    unsubscribe_url_json,
+)
 from eventyard.model.topic_config import (
     SubscriptionConfig,
     check_subscription_options,
@@ -215,6 +221,7 @@ class _Route(NamedTuple):
     filter_policy: FilterPolicy | None
     queue: QueueRecord  # the subscribed queue, or the internal delivery queue for webhooks
     dead_letter_queue: QueueRecord | None
+    unsubscribe_url_json: str
 
 
 class _Routes(NamedTuple):
@@ -376,10 +383,10 @@ class Topic:
         check_batch_shape([item.id or "" for item in items], "publish_batch")
         return self._publish_entries(items)
 
-    def plan_message(self, message: object) -> PublishPlan:
+    def plan_message(self, message: object, now_ms: int) -> PublishPlan:
         """The plan of one message published on behalf of an event-bus rule target."""
         prepared = self._prepare(PublishEntry(message, "0"), str(uuid.uuid4()))
-        return self._plan(self._current_routes(), prepared)
+        return self._plan(self._current_routes(), [prepared], now_ms)
 
     def _publish_entries(self, entries: list[PublishEntry]) -> BatchResult[PublishResult]:
         try:
@@ -393,7 +400,6 @@ class Topic:
         routes = self._current_routes()
         message_ids = new_message_ids(len(entries))
         results: list[PublishResult | None] = [None] * len(entries)
-        plans: list[PublishPlan] = []
         positions: list[int] = []
         prepared_entries: list[_Prepared] = []
         total = 0
@@ -404,7 +410,6 @@ class Topic:
                 results[index] = PublishResult(entry.id or str(index), error=exc)
                 continue
             total += prepared.size
-            plans.append(self._plan(routes, prepared))
             positions.append(index)
             prepared_entries.append(prepared)
         if len(entries) > 1 and total > limits.TOPIC_BATCH_MAX_TOTAL_BYTES:
@@ -412,17 +417,24 @@ class Topic:
                 f"the messages of the batch add up to {total} bytes; the limit for one publish "
                 f"batch is {limits.TOPIC_BATCH_MAX_TOTAL_BYTES} (256 KiB)"
             )
-        if plans:
-            outcomes = self._store.execute_plans(
-                plans, self._client.now_ms(), self._client.sender_id
+        if not prepared_entries:
+            return BatchResult(result for result in results if result is not None)
+        now_ms = self._client.now_ms()
+        if routes.topic.fifo:
+            # One plan per message: each is deduplicated and numbered on its own.
+            plans = [self._plan(routes, [prepared], now_ms) for prepared in prepared_entries]
+        else:
+            plans = [self._plan(routes, prepared_entries, now_ms)]
+        outcomes = self._store.execute_plans(plans, now_ms, self._client.sender_id)
+        if not routes.topic.fifo:
+            outcomes = outcomes * len(prepared_entries)
+        for index, prepared, outcome in zip(positions, prepared_entries, outcomes, strict=True):
+            results[index] = PublishResult(
+                prepared.entry_id,
+                outcome.duplicate_of or prepared.message_id,
+                outcome.sequence_number,
+                outcome.duplicate_of is not None,
             )
-            for index, prepared, outcome in zip(positions, prepared_entries, outcomes, strict=True):
-                results[index] = PublishResult(
-                    prepared.entry_id,
-                    outcome.duplicate_of or prepared.message_id,
-                    outcome.sequence_number,
-                    outcome.duplicate_of is not None,
-                )
         return BatchResult(result for result in results if result is not None)
 
     def _prepare(self, entry: PublishEntry, message_id: str) -> _Prepared:
@@ -471,60 +483,71 @@ class Topic:
             size,
         )
 
-    def _plan(self, routes: _Routes, prepared: _Prepared) -> PublishPlan:
+    def _plan(self, routes: _Routes, messages: list[_Prepared], now_ms: int) -> PublishPlan:
+        """One plan for these messages: every matching subscription's copy of each."""
         topic = routes.topic
         matching = [
-            route
-            for route in routes.routes
-            if route.filter_policy is None
-            or route.filter_policy.matches(prepared.text, prepared.typed_attributes)
+            [
+                route
+                for route in routes.routes
+                if route.filter_policy is None
+                or route.filter_policy.matches(prepared.text, prepared.typed_attributes)
+            ]
+            for prepared in messages
         ]
         topic_arn = self._client.identity.topic_arn(topic.name)
-        now_ms = self._client.now_ms()
+        timestamp = sns_timestamp(now_ms)
         client = self._client
 
         def build(sequence_number: str | None) -> list[QueueDelivery]:
-            deliveries: list[QueueDelivery] = []
-            for route in matching:
-                config = route.subscription.config
-                if config.raw_message_delivery:
-                    body: str = prepared.text
-                    kind = prepared.kind
-                    attributes = prepared.stored_attributes
-                else:
-                    envelope = notification(
-                        message_id=prepared.message_id,
-                        topic_arn=topic_arn,
-                        message=prepared.text,
-                        subject=prepared.subject,
-                        now_ms=now_ms,
-                        stored_attributes=prepared.stored_attributes,
-                        subscription_arn=route.arn,
-                        sequence_number=sequence_number,
-                    )
-                    body = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
-                    kind, attributes = BODY_JSON, None
-                if config.protocol != "sqs":
-                    deliveries.append(
-                        QueueDelivery(
+            by_queue: dict[int, QueueDelivery] = {}
+            copies = sum(len(routes_of) for routes_of in matching)
+            queue_message_ids = iter(new_message_ids(copies))
+            for prepared, routes_of in zip(messages, matching, strict=True):
+                notification: NotificationText | None = None
+                for route in routes_of:
+                    config = route.subscription.config
+                    if config.raw_message_delivery:
+                        body: str = prepared.text
+                        kind = prepared.kind
+                        attributes = prepared.stored_attributes
+                    else:
+                        if notification is None:  # encoded once, shared by the subscriptions
+                            notification = NotificationText(
+                                message_id=prepared.message_id,
+                                topic_arn=topic_arn,
+                                message=prepared.text,
+                                subject=prepared.subject,
+                                timestamp=timestamp,
+                                stored_attributes=prepared.stored_attributes,
+                                sequence_number=sequence_number,
+                            )
+                        body = notification.for_subscription(route.unsubscribe_url_json)
+                        kind, attributes = BODY_JSON, None
+                    queue_message_id = next(queue_message_ids)
+                    if config.protocol != "sqs":
+                        queue, message = (
                             route.queue,
-                            [
-                                client.webhook_delivery(
-                                    route.subscription, route.arn, body, prepared
-                                )
-                            ],
+                            client.webhook_delivery(route.subscription, route.arn, body, prepared),
                         )
-                    )
-                    continue
-                deliveries.append(_queue_delivery(route, body, kind, attributes, prepared))
-            return deliveries
+                    else:
+                        queue, message = _queue_copy(
+                            route, body, kind, attributes, prepared, queue_message_id
+                        )
+                    delivery = by_queue.get(queue.id)
+                    if delivery is None:
+                        by_queue[queue.id] = QueueDelivery(queue, [message])
+                    else:
+                        delivery.messages.append(message)
+            return list(by_queue.values())
 
         deduplication = None
         if topic.fifo:
+            [prepared] = messages
             assert prepared.deduplication_id is not None
-            assert prepared.group_id is not None
-            key = prepared.deduplication_id
-            deduplication = TopicDeduplication(topic.id, key, prepared.message_id)
+            deduplication = TopicDeduplication(
+                topic.id, prepared.deduplication_id, prepared.message_id
+            )
         return PublishPlan(
             guards=(Guard("topic", topic.id, topic.generation, topic.name),),
             build=build,
@@ -561,22 +584,22 @@ class Topic:
             dead_letter = (
                 None if config.dead_letter_queue is None else queue(config.dead_letter_queue)
             )
+            arn = self._client.identity.subscription_arn(topic.name, subscription.id)
             resolved.append(
-                _Route(
-                    subscription,
-                    self._client.identity.subscription_arn(topic.name, subscription.id),
-                    policy,
-                    target,
-                    dead_letter,
-                )
+                _Route(subscription, arn, policy, target, dead_letter, unsubscribe_url_json(arn))
             )
         self._routes = _Routes(topic, resolved)
         return self._routes
 
 
-def _queue_delivery(
-    route: _Route, body: str, kind: int, attributes: str | None, prepared: _Prepared
-) -> QueueDelivery:
+def _queue_copy(
+    route: _Route,
+    body: str,
+    kind: int,
+    attributes: str | None,
+    prepared: _Prepared,
+    message_id: str,
+) -> tuple[QueueRecord, OutgoingMessage]:
     """The copy one subscribed queue receives (or its subscription's DLQ, if it cannot)."""
     queue = route.queue
     # Raw: the message and its attributes, as published. Else the envelope holds it all.
@@ -601,20 +624,15 @@ def _queue_delivery(
             if scope
             else prepared.deduplication_id
         )
-    return QueueDelivery(
-        queue,
-        [
-            OutgoingMessage(
-                str(uuid.uuid4()),  # the queue's own message id (SNS's is in the envelope)
-                body,
-                kind,
-                attributes,
-                queue.config.delay_seconds,
-                prepared.group_id,
-                prepared.deduplication_id,
-                deduplication_key,
-            )
-        ],
+    return queue, OutgoingMessage(
+        message_id,  # the queue's own message id (SNS's is in the envelope)
+        body,
+        kind,
+        attributes,
+        queue.config.delay_seconds,
+        prepared.group_id,
+        prepared.deduplication_id,
+        deduplication_key,
     )
 
 

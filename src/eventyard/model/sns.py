@@ -99,38 +99,55 @@ def envelope_attributes(stored_attributes: str | None) -> dict[str, dict[str, st
     return result
 
 
-def notification(
-    *,
-    message_id: str,
-    topic_arn: str,
-    message: str,
-    subject: str | None,
-    now_ms: int,
-    stored_attributes: str | None,
-    subscription_arn: str,
-    sequence_number: str | None = None,
-    unsubscribe_base_url: str = "http://localhost:4566/",
-) -> dict[str, Any]:
-    """The notification envelope, with SNS's keys in SNS's order."""
-    envelope: dict[str, Any] = {"Type": "Notification", "MessageId": message_id}
-    if sequence_number is not None:
-        envelope["SequenceNumber"] = sequence_number
-    envelope["TopicArn"] = topic_arn
-    if subject is not None:
-        envelope["Subject"] = subject
-    envelope.update(
-        {
-            "Message": message,
-            "Timestamp": sns_timestamp(now_ms),
-            "SignatureVersion": SIGNATURE_VERSION,
-            "Signature": UNSIGNED,
-            "SigningCertURL": SIGNING_CERT_URL,
-            "UnsubscribeURL": (
-                f"{unsubscribe_base_url}?Action=Unsubscribe&SubscriptionArn={subscription_arn}"
-            ),
-        }
+def unsubscribe_url_json(subscription_arn: str, base_url: str = "http://localhost:4566/") -> str:
+    """The JSON text of a subscription's ``UnsubscribeURL`` (computed once per subscription)."""
+    return json.dumps(
+        f"{base_url}?Action=Unsubscribe&SubscriptionArn={subscription_arn}", ensure_ascii=False
     )
-    attributes = envelope_attributes(stored_attributes)
-    if attributes:
-        envelope["MessageAttributes"] = attributes
-    return envelope
+
+
+class NotificationText:
+    """A notification's JSON text, encoded once per message and shared by its subscriptions.
+
+    The envelopes of one message differ only in ``UnsubscribeURL``, so the text
+    is kept as the part before it and the part after it; `for_subscription`
+    splices in one subscription's URL. The keys are SNS's, in SNS's order.
+    """
+
+    __slots__ = ("_head", "_tail")
+
+    def __init__(
+        self,
+        *,
+        message_id: str,
+        topic_arn: str,
+        message: str,
+        subject: str | None,
+        timestamp: str,
+        stored_attributes: str | None,
+        sequence_number: str | None = None,
+    ) -> None:
+        envelope: dict[str, Any] = {"Type": "Notification", "MessageId": message_id}
+        if sequence_number is not None:
+            envelope["SequenceNumber"] = sequence_number
+        envelope["TopicArn"] = topic_arn
+        if subject is not None:
+            envelope["Subject"] = subject
+        envelope["Message"] = message
+        envelope["Timestamp"] = timestamp
+        envelope["SignatureVersion"] = SIGNATURE_VERSION
+        envelope["Signature"] = UNSIGNED
+        envelope["SigningCertURL"] = SIGNING_CERT_URL
+        head = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
+        self._head = head[:-1] + ',"UnsubscribeURL":'
+        attributes = envelope_attributes(stored_attributes)
+        self._tail = (
+            ',"MessageAttributes":'
+            + json.dumps(attributes, separators=(",", ":"), ensure_ascii=False)
+            + "}"
+            if attributes
+            else "}"
+        )
+
+    def for_subscription(self, unsubscribe_url_json: str) -> str:
+        return self._head + unsubscribe_url_json + self._tail

@@ -13,19 +13,57 @@ import sqlite3
 from collections.abc import Sequence
 
 from eventyard import lifecycle
-from eventyard.store.records import PlanResult, PublishPlan, QueueRecord
+from eventyard.store.records import PlanResult, PublishPlan, QueueDelivery, QueueRecord
 from eventyard.store.sqlite import buses, messages, queues, topics
 from eventyard.store.sqlite.rows import first_row
 
 
+class Prebuilt:
+    """A plan's deliveries made before the transaction: FIFO ones, and standard INSERT rows."""
+
+    __slots__ = ("fifo", "standard")
+
+    def __init__(self) -> None:
+        self.fifo: list[QueueDelivery] = []
+        self.standard: dict[int, tuple[QueueRecord, list[tuple[object, ...]]]] = {}
+
+    def add_rows(self, queue: QueueRecord, rows: list[tuple[object, ...]]) -> None:
+        """Gather rows per queue: one executemany per queue, whatever the number of plans."""
+        current = self.standard.get(queue.id)
+        if current is None:
+            self.standard[queue.id] = (queue, list(rows))
+        else:
+            current[1].extend(rows)
+
+
+def prebuild(plan: PublishPlan, now_ms: int, sender_id: str) -> Prebuilt:
+    """Build a plan that needs no sequence number, before taking the write lock."""
+    return _gather(plan.build(None), Prebuilt(), now_ms, sender_id)
+
+
+def _gather(
+    deliveries: list[QueueDelivery], into: Prebuilt, now_ms: int, sender_id: str
+) -> Prebuilt:
+    for queue, outgoing in deliveries:
+        if queue.fifo:
+            into.fifo.append(QueueDelivery(queue, outgoing))
+            continue
+        into.add_rows(queue, messages.standard_rows(queue, outgoing, now_ms, sender_id))
+    return into
+
+
 def execute_plans(
-    conn: sqlite3.Connection, plans: Sequence[PublishPlan], now_ms: int, sender_id: str
+    conn: sqlite3.Connection,
+    plans: Sequence[PublishPlan],
+    prebuilt: Sequence[Prebuilt | None],
+    now_ms: int,
+    sender_id: str,
 ) -> list[PlanResult]:
     results: list[PlanResult] = []
     checked_guards: set[tuple[str, int]] = set()
     checked_queues: set[int] = set()
-    standard_rows: dict[int, list[tuple[object, ...]]] = {}
-    for plan in plans:
+    gathered = Prebuilt()
+    for plan, built in zip(plans, prebuilt, strict=True):
         for guard in plan.guards:
             if (guard.kind, guard.record_id) not in checked_guards:
                 if guard.kind == "bus":
@@ -76,16 +114,16 @@ def execute_plans(
                     for a in plan.archive
                 ],
             )
-        for queue, outgoing in plan.build(sequence):
+        if built is None:
+            built = _gather(plan.build(sequence), Prebuilt(), now_ms, sender_id)
+        for queue, outgoing in built.fifo:
             _check_queue(conn, queue, checked_queues)
-            if queue.fifo:
-                messages.send_fifo(conn, queue, outgoing, now_ms, sender_id)
-            else:
-                standard_rows.setdefault(queue.id, []).extend(
-                    messages.standard_rows(queue, outgoing, now_ms, sender_id)
-                )
+            messages.send_fifo(conn, queue, outgoing, now_ms, sender_id)
+        for queue, rows in built.standard.values():
+            gathered.add_rows(queue, rows)
         results.append(PlanResult(sequence, None))
-    for rows in standard_rows.values():
+    for queue, rows in gathered.standard.values():
+        _check_queue(conn, queue, checked_queues)
         messages.insert_standard(conn, rows)
     return results
 

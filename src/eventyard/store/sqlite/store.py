@@ -229,12 +229,20 @@ class SQLiteStore:
     def execute_plans(
         self, plans: Sequence[PublishPlan], now_ms: int, sender_id: str
     ) -> list[PlanResult]:
+        # Plans that need nothing from inside the transaction are built before it, so the
+        # write lock is held only for the SQL.
+        prebuilt = [
+            fanout.prebuild(plan, now_ms, sender_id)
+            if plan.sequence_topic_id is None and plan.deduplication is None
+            else None
+            for plan in plans
+        ]
         with self.database.write() as conn:
             if now_ms - self._topic_deduplication_swept_at_ms > _DEDUPLICATION_SWEEP_MS:
                 fanout.forget_expired_deduplication(conn, now_ms)
                 buses.forget_expired_archived_events(conn, now_ms)
                 self._topic_deduplication_swept_at_ms = now_ms
-            return fanout.execute_plans(conn, plans, now_ms, sender_id)
+            return fanout.execute_plans(conn, plans, prebuilt, now_ms, sender_id)
 
     # -- event buses -----------------------------------------------------------
     def create_bus(self, name: str, now_ms: int) -> BusRecord:
