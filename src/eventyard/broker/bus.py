@@ -17,6 +17,7 @@ the store says the bus changed since (its generation moved).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import uuid
@@ -485,7 +486,7 @@ class EventBus:
                     archived.append(ArchivedEvent(record.id, event_time_ms, event["id"], text))
         nested: list[PublishPlan] = []
         direct: list[QueueDelivery] = []
-        ingestion = rfc3339(datetime.fromtimestamp(now_ms / 1000, tz=UTC))
+        ingestion = _ingestion_time(now_ms)
         for rule in matched:
             for target in rule.targets:
                 delivery = self._deliver(
@@ -680,6 +681,12 @@ def _queue_message(
             )
         ],
     )
+
+
+@functools.lru_cache(maxsize=4)
+def _ingestion_time(now_ms: int) -> str:
+    """``aws.events.event.ingestion-time``: formatted once per put, not once per event."""
+    return rfc3339(datetime.fromtimestamp(now_ms / 1000, tz=UTC))
 
 
 def _moment_ms(value: object, field: str) -> int:

@@ -20,8 +20,7 @@ from eventyard.broker.batch import BatchResult
 from eventyard.broker.bus import EventBus, PutEventsResult
 from eventyard.broker.dispatcher import (
     Dispatcher,
-    ensure_delivery_queue,
-    is_internal_queue,
+    delivery_queue,
     webhook_record,
 )
 from eventyard.broker.queue import Queue
@@ -37,6 +36,7 @@ from eventyard.errors import (
 from eventyard.model import limits
 from eventyard.model.arn import Identity
 from eventyard.model.bus_config import check_bus_name
+from eventyard.model.internal import is_internal_queue
 from eventyard.model.names import check_int_range, check_queue_name, queue_name_from
 from eventyard.model.queue_config import queue_config_for
 from eventyard.model.topic_config import check_topic_name, topic_config_for
@@ -238,7 +238,7 @@ class Client:
     def delivery_queue_record(self) -> QueueRecord:
         with self._lock:
             if self._delivery_queue is None:
-                self._delivery_queue = ensure_delivery_queue(self)
+                self._delivery_queue = delivery_queue(self)
             return self._delivery_queue
 
     def webhook_delivery(

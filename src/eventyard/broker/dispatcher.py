@@ -42,14 +42,20 @@ import os
 import random
 import socket
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from eventyard.errors import EventyardError, QueueDoesNotExist, SubscriptionDoesNotExist
-from eventyard.model import limits
+from eventyard.errors import (
+    EventyardError,
+    MessageNotInflight,
+    QueueDoesNotExist,
+    ReceiptHandleIsInvalid,
+    SubscriptionDoesNotExist,
+)
 from eventyard.model.body import BODY_JSON, BODY_TEXT
+from eventyard.model.internal import DELIVERY_QUEUE
 from eventyard.model.message import Message
-from eventyard.model.queue_config import QueueConfig
 from eventyard.store.records import OutgoingMessage, QueueRecord, SubscriptionRecord
 
 if TYPE_CHECKING:
@@ -60,11 +66,6 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger("eventyard.dispatcher")
 
-#: The internal queue of delivery records. Its name holds a ':' so that no user
-#: queue can ever have it (user queue names are [A-Za-z0-9_-]).
-DELIVERY_QUEUE: Final = "eventyard:deliveries"
-#: The lease a dispatcher takes on a record: longer than any webhook timeout.
-LEASE_SECONDS: Final = 60
 WEBHOOK_TIMEOUT_SECONDS: Final = 15.0
 BACKOFF_BASE_SECONDS: Final = 1
 BACKOFF_CAP_SECONDS: Final = 300
@@ -72,18 +73,11 @@ BACKOFF_CAP_SECONDS: Final = 300
 SCHEDULE_RESCAN_MS: Final = 5_000
 REPLAY_BATCH: Final = 100
 REPLAY_LEASE_MS: Final = 30_000
-DELIVERY_QUEUE_CONFIG: Final = QueueConfig(
-    visibility_timeout=LEASE_SECONDS,
-    retention_seconds=limits.RETENTION_MAX_SECONDS,
-)
 
 
-def is_internal_queue(name: str) -> bool:
-    return ":" in name
-
-
-def ensure_delivery_queue(client: Client) -> QueueRecord:
-    return client.store.create_queue(DELIVERY_QUEUE, DELIVERY_QUEUE_CONFIG, client.now_ms())
+def delivery_queue(client: Client) -> QueueRecord:
+    """The internal delivery queue (created by the schema, so it always exists)."""
+    return client.store.get_queue(DELIVERY_QUEUE)
 
 
 def webhook_record(
@@ -137,6 +131,9 @@ class Dispatcher:
         self._adopted_redrive: str | None = None
         self._redrive_rate: int | None = None
         self._next_redrive_ms = 0
+        self._pool: ThreadPoolExecutor | None = None
+        self._counter_lock = threading.Lock()
+        self.lost_leases = 0
         self.fired = 0
         self.replayed = 0
         self.delivered = 0
@@ -148,7 +145,7 @@ class Dispatcher:
         if self._queue is None:
             from eventyard.broker.queue import Queue
 
-            self._queue = Queue(self._client, ensure_delivery_queue(self._client))
+            self._queue = Queue(self._client, delivery_queue(self._client))
         return self._queue
 
     # -- running -------------------------------------------------------------
@@ -163,9 +160,33 @@ class Dispatcher:
         if self._next_tick_ms is not None:
             wait = min(wait, max(0.0, (self._next_tick_ms - self._client.now_ms()) / 1000))
         messages = self._deliveries().receive(max_messages=self._batch_size, wait_seconds=wait)
-        for message in messages:
-            self._handle(message)
+        if len(messages) > 1:
+            # Post the batch at once: every post ends within WEBHOOK_TIMEOUT_SECONDS, well
+            # inside the lease, where one after the other could outlast it.
+            list(self._workers().map(self._handle_leased, messages))
+        elif messages:
+            self._handle_leased(messages[0])
         return done + len(messages)
+
+    def _count(self, counter: str, amount: int) -> None:
+        """Counters are bumped from the posting threads: one lock for all of them."""
+        with self._counter_lock:
+            setattr(self, counter, getattr(self, counter) + amount)
+
+    def _workers(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                max_workers=self._batch_size, thread_name_prefix="eventyard-delivery"
+            )
+        return self._pool
+
+    def _handle_leased(self, message: Message) -> None:
+        try:
+            self._handle(message)
+        except (MessageNotInflight, ReceiptHandleIsInvalid):
+            # The lease ran out meanwhile (a stalled machine): the record is visible again,
+            # or another dispatcher holds it now; it is not ours to settle any more.
+            self._count("lost_leases", 1)
 
     def run(self) -> None:
         """Dispatch until `stop` is called (long polls of 1 s, so stopping is prompt).
@@ -192,6 +213,8 @@ class Dispatcher:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
         if self._owns_sender:
             self._sender.close()
 
@@ -235,7 +258,7 @@ class Dispatcher:
                 next_tick = upcoming_ms if next_tick is None else min(next_tick, upcoming_ms)
         self._next_tick_ms = next_tick
         self._next_schedule_scan_ms = now_ms + SCHEDULE_RESCAN_MS
-        self.fired += fired
+        self._count("fired", fired)
         return fired
 
     # -- redrives whose process died ------------------------------------------------
@@ -293,7 +316,7 @@ class Dispatcher:
         except EventyardError as exc:
             store.set_replay_status(replay.name, "FAILED", now_ms, f"{type(exc).__name__}: {exc}")
             return 1
-        self.replayed += count
+        self._count("replayed", count)
         return 1
 
     # -- delivery records --------------------------------------------------------
@@ -306,20 +329,20 @@ class Dispatcher:
             return
         if kind != "sns-http":
             deliveries.delete(message)  # a record kind this version does not know
-            self.dropped += 1
+            self._count("dropped", 1)
             return
         try:
             subscription = self._client.store.get_subscription(record["subscription_id"])
         except SubscriptionDoesNotExist:
             deliveries.delete(message)  # unsubscribed since: nothing to deliver to
-            self.dropped += 1
+            self._count("dropped", 1)
             return
         outcome = self._post(record)
         if outcome.ok:
             deliveries.delete(message)
-            self.delivered += 1
+            self._count("delivered", 1)
             return
-        self.failed_attempts += 1
+        self._count("failed_attempts", 1)
         retries_done = message.receive_count - 1
         if outcome.retryable and retries_done < subscription.config.max_retries:
             deliveries.change_visibility(message, subscription.config.retry_delay_seconds)
@@ -348,12 +371,12 @@ class Dispatcher:
     ) -> None:
         name = subscription.config.dead_letter_queue
         if name is None:
-            self.dropped += 1
+            self._count("dropped", 1)
             return
         try:
             dead_letter = self._client.get_queue(name)
         except QueueDoesNotExist:
-            self.dropped += 1
+            self._count("dropped", 1)
             return
         attributes: dict[str, object] = {
             "ErrorCode": outcome.error_code or "DeliveryFailed",
@@ -368,9 +391,9 @@ class Dispatcher:
         try:
             dead_letter.send(body, attributes=attributes)
         except EventyardError:
-            self.dropped += 1
+            self._count("dropped", 1)
             return
-        self.dead_lettered += 1
+        self._count("dead_lettered", 1)
 
     def _handle_target(self, message: Message, record: dict[str, Any]) -> None:
         """One attempt for an event-bus webhook target, with its retry policy."""
@@ -386,9 +409,9 @@ class Dispatcher:
         )
         if outcome.ok:
             deliveries.delete(message)
-            self.delivered += 1
+            self._count("delivered", 1)
             return
-        self.failed_attempts += 1
+        self._count("failed_attempts", 1)
         retries_done = message.receive_count - 1
         age_ms = self._client.now_ms() - int(record["event_time_ms"])
         delay = _backoff_seconds(retries_done + 1)
@@ -411,7 +434,7 @@ class Dispatcher:
     ) -> None:
         name = record.get("dead_letter_queue")
         if not name:
-            self.dropped += 1
+            self._count("dropped", 1)
             return
         attributes: dict[str, object] = {
             "ERROR_CODE": outcome.error_code or "DeliveryFailed",
@@ -428,9 +451,9 @@ class Dispatcher:
         try:
             self._client.get_queue(name).send(body, attributes=attributes)
         except EventyardError:
-            self.dropped += 1
+            self._count("dropped", 1)
             return
-        self.dead_lettered += 1
+        self._count("dead_lettered", 1)
 
 
 def _backoff_seconds(attempt: int) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 
 from eventyard.errors import InvalidAttributeValue, InvalidParameterValue, MessageTooLong
 from eventyard.model import limits
@@ -24,6 +24,9 @@ from eventyard.model.names import shorten
 SIGNATURE_VERSION: Final = "1"
 UNSIGNED: Final = "EVENTYARD-UNSIGNED"
 SIGNING_CERT_URL: Final = "https://eventyard.invalid/SimpleNotificationService-unsigned.pem"
+
+#: JSON text of a string (quotes included), as json.dumps(..., ensure_ascii=False) writes it.
+_json_string: Final = json.encoder.encode_basestring
 
 
 def check_subject(subject: object) -> str | None:
@@ -127,19 +130,20 @@ class NotificationText:
         stored_attributes: str | None,
         sequence_number: str | None = None,
     ) -> None:
-        envelope: dict[str, Any] = {"Type": "Notification", "MessageId": message_id}
+        # Written out rather than json.dumps of a dict: this runs once per published
+        # message. Ids, sequence numbers and timestamps are plain ASCII; text is escaped.
+        head = [f'{{"Type":"Notification","MessageId":"{message_id}"']
         if sequence_number is not None:
-            envelope["SequenceNumber"] = sequence_number
-        envelope["TopicArn"] = topic_arn
+            head.append(f',"SequenceNumber":"{sequence_number}"')
+        head.append(f',"TopicArn":{_json_string(topic_arn)}')
         if subject is not None:
-            envelope["Subject"] = subject
-        envelope["Message"] = message
-        envelope["Timestamp"] = timestamp
-        envelope["SignatureVersion"] = SIGNATURE_VERSION
-        envelope["Signature"] = UNSIGNED
-        envelope["SigningCertURL"] = SIGNING_CERT_URL
-        head = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
-        self._head = head[:-1] + ',"UnsubscribeURL":'
+            head.append(f',"Subject":{_json_string(subject)}')
+        head.append(
+            f',"Message":{_json_string(message)},"Timestamp":"{timestamp}",'
+            f'"SignatureVersion":"{SIGNATURE_VERSION}","Signature":"{UNSIGNED}",'
+            f'"SigningCertURL":"{SIGNING_CERT_URL}","UnsubscribeURL":'
+        )
+        self._head = "".join(head)
         attributes = envelope_attributes(stored_attributes)
         self._tail = (
             ',"MessageAttributes":'

@@ -13,6 +13,7 @@ import sqlite3
 from typing import Final
 
 from eventyard.errors import SchemaTooNew
+from eventyard.model.internal import DELIVERY_QUEUE, DELIVERY_QUEUE_CONFIG
 from eventyard.store.sqlite.rows import first_row
 
 MIGRATIONS: Final[tuple[str, ...]] = (
@@ -194,6 +195,11 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         updated_at_ms INTEGER NOT NULL,
         failure_reason TEXT
     ) WITHOUT ROWID;
+    """,
+    # 4: eventyard's own delivery queue, present from the start
+    f"""
+    INSERT OR IGNORE INTO eventyard_queues (name, fifo, config, created_at_ms, updated_at_ms)
+    VALUES ('{DELIVERY_QUEUE}', 0, '{DELIVERY_QUEUE_CONFIG.to_json()}', 0, 0);
     """,
 )
 
