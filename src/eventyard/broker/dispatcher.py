@@ -400,6 +400,15 @@ class Dispatcher:
         from eventyard.delivery.webhook import RetryRule, eventbridge_http_headers
 
         deliveries = self._deliveries()
+        retries_done = message.receive_count - 1
+        max_age_ms = int(record["max_event_age_seconds"]) * 1000
+        if self._client.now_ms() - int(record["event_time_ms"]) > max_age_ms:
+            # Too old to deliver (e.g. it waited while no dispatcher ran): not posted at all.
+            self._target_dead_letter(
+                record, _too_old(record), retries_done, "MaximumEventAgeExceeded"
+            )
+            deliveries.delete(message)
+            return
         outcome = self._sender.send(
             record["url"],
             record["body"],
@@ -412,10 +421,9 @@ class Dispatcher:
             self._count("delivered", 1)
             return
         self._count("failed_attempts", 1)
-        retries_done = message.receive_count - 1
         age_ms = self._client.now_ms() - int(record["event_time_ms"])
         delay = _backoff_seconds(retries_done + 1)
-        within_age = age_ms + delay * 1000 <= int(record["max_event_age_seconds"]) * 1000
+        within_age = age_ms + delay * 1000 <= max_age_ms
         if outcome.retryable and retries_done < int(record["max_attempts"]) and within_age:
             deliveries.change_visibility(message, delay)
             return
@@ -454,6 +462,22 @@ class Dispatcher:
             self._count("dropped", 1)
             return
         self._count("dead_lettered", 1)
+
+
+def _too_old(record: dict[str, Any]) -> WebhookOutcome:
+    from eventyard.delivery.webhook import WebhookOutcome
+
+    return WebhookOutcome(
+        ok=False,
+        status_code=None,
+        error_code="MaximumEventAgeExceeded",
+        error_message=(
+            f"the event is older than max_event_age_seconds={record['max_event_age_seconds']}"
+            " and was not posted again"
+        ),
+        retryable=False,
+        duration_ms=0,
+    )
 
 
 def _backoff_seconds(attempt: int) -> int:
