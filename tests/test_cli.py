@@ -83,3 +83,77 @@ def test_python_dash_m_is_the_same_cli() -> None:
     assert done.returncode == 0
     for command in ("demo", "queues", "send", "receive", "redrive", "bench"):
         assert command in done.stdout
+
+
+def test_topics_publish_subscribe_and_list(db: str) -> None:
+    assert invoke("topics", "create", "orders", "--db", db)[0] == 0
+    invoke("queues", "create", "q", "--db", db)
+    code, out = invoke(
+        "subscribe", "orders", "q", "--db", db, "--raw", "--filter-policy", '{"kind": ["book"]}'
+    )
+    assert code == 0
+    assert "arn:aws:sns" in out
+    assert invoke("publish", "orders", "lamp", "--db", db, "-a", "kind=lamp")[0] == 0
+    assert invoke("publish", "orders", "book", "--db", db, "-a", "kind=book")[0] == 0
+    code, out = invoke("receive", "q", "--db", db, "--max-messages", "10")
+    assert [json.loads(line)["body"] for line in out.strip().splitlines()] == ["book"]
+    code, out = invoke("topics", "list", "--db", db)
+    assert "orders" in out
+    assert "sqs" in out
+    code, out = invoke("subscribe", "orders", "q", "--db", db, "--filter-policy", "{nope")
+    assert code == 2
+    assert "not JSON" in out
+    assert invoke("topics", "delete", "orders", "--db", db)[0] == 0
+
+
+def test_put_events_and_rules(db: str) -> None:
+    with eventyard.connect(db) as client:
+        queue = client.create_queue("review")
+        client.bus().put_rule(
+            "big", pattern={"detail": {"total": [{"numeric": [">", 1000]}]}}
+        ).add_target(queue)
+    code, out = invoke(
+        "put-events",
+        "--source",
+        "shop",
+        "--detail-type",
+        "OrderPlaced",
+        "--detail",
+        '{"total": 5000}',
+        "--db",
+        db,
+    )
+    assert code == 0
+    code, out = invoke(
+        "put-events", "--source", "shop", "--detail-type", "X", "--detail", "[1]", "--db", db
+    )
+    assert code == 2
+    assert "MalformedDetail" in out
+    code, out = invoke("rules", "list", "--db", db)
+    assert "big" in out
+    assert "queue:review" in out
+    with eventyard.connect(db) as client:
+        assert client.get_queue("review").stats().visible == 1
+
+
+def test_dispatch_runs_until_sigterm(db: str) -> None:
+    import signal
+    import time
+
+    with eventyard.connect(db) as client:
+        queue = client.create_queue("ticks")
+        client.bus().put_rule("often", schedule="rate(1 minute)").add_target(queue)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "eventyard", "dispatch", "--db", db],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    assert "dispatching" in first
+    time.sleep(0.5)
+    process.send_signal(signal.SIGTERM)
+    rest, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, rest
+    assert "stopped:" in rest

@@ -28,7 +28,11 @@ queues_app = typer.Typer(
 bench_app = typer.Typer(
     help="Benchmarks (medians and ratios against baselines).", no_args_is_help=True
 )
+topics_app = typer.Typer(help="Create, list and delete topics.", no_args_is_help=True)
+rules_app = typer.Typer(help="List the rules of an event bus.", no_args_is_help=True)
 app.add_typer(queues_app, name="queues")
+app.add_typer(topics_app, name="topics")
+app.add_typer(rules_app, name="rules")
 app.add_typer(bench_app, name="bench")
 
 console = Console()
@@ -146,13 +150,7 @@ def send(
     deduplication_id: Optional[str] = None,  # noqa: UP045
 ) -> None:
     """Send one message (the body as given: text)."""
-    attributes: dict[str, object] = {}
-    for item in attribute or []:
-        name, sep, value = item.partition("=")
-        if not sep:
-            errors.print(f"[red]error[/red]: --attribute {item!r} must be name=value")
-            raise typer.Exit(code=2)
-        attributes[name] = value
+    attributes = _attributes(attribute)
     with _client(db) as client:
         try:
             message_id = client.get_queue(queue).send(
@@ -224,6 +222,194 @@ def redrive(
         console.print(
             f"{progress.status.lower()}: moved {progress.moved} of {progress.to_move}, "
             f"skipped {progress.skipped}"
+        )
+
+
+def _attributes(items: list[str] | None) -> dict[str, object]:
+    attributes: dict[str, object] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep:
+            errors.print(f"[red]error[/red]: --attribute {item!r} must be name=value")
+            raise typer.Exit(code=2)
+        attributes[name] = value
+    return attributes
+
+
+@topics_app.command("list")
+def topics_list(db: DbOption = None) -> None:
+    """List topics with their subscriptions."""
+    with _client(db) as client:
+        table = Table()
+        for column in ("topic", "protocol", "endpoint", "raw", "filter policy"):
+            table.add_column(column)
+        for name in client.list_topics():
+            subscriptions = client.list_subscriptions(name)
+            if not subscriptions:
+                table.add_row(name, "", "", "", "")
+            for subscription in subscriptions:
+                config = subscription.config
+                table.add_row(
+                    name,
+                    config.protocol,
+                    config.endpoint,
+                    "yes" if config.raw_message_delivery else "",
+                    config.filter_policy or "",
+                )
+        console.print(table)
+
+
+@topics_app.command("create")
+def topics_create(
+    name: str, db: DbOption = None, content_based_deduplication: bool = False
+) -> None:
+    """Create a topic (FIFO when the name ends in .fifo)."""
+    with _client(db) as client:
+        try:
+            topic = client.create_topic(
+                name, content_based_deduplication=content_based_deduplication or None
+            )
+        except EventyardError as exc:
+            raise _fail(exc) from None
+        console.print(f"created {topic.name} ({topic.arn})")
+
+
+@topics_app.command("delete")
+def topics_delete(name: str, db: DbOption = None) -> None:
+    """Delete a topic and its subscriptions."""
+    with _client(db) as client:
+        try:
+            client.delete_topic(name)
+        except EventyardError as exc:
+            raise _fail(exc) from None
+        console.print(f"deleted {name}")
+
+
+@app.command()
+def subscribe(
+    topic: str,
+    endpoint: Annotated[str, typer.Argument(help="A queue name or an http(s) URL.")],
+    db: DbOption = None,
+    raw: bool = False,
+    filter_policy: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="A filter policy as JSON."),
+    ] = None,
+    filter_policy_scope: str = "MessageAttributes",
+) -> None:
+    """Subscribe a queue or a webhook to a topic."""
+    with _client(db) as client:
+        try:
+            policy = None if filter_policy is None else json.loads(filter_policy)
+            subscription = client.get_topic(topic).subscribe(
+                endpoint,
+                raw=raw,
+                filter_policy=policy,
+                filter_policy_scope=filter_policy_scope,
+            )
+        except ValueError as exc:
+            if isinstance(exc, EventyardError):
+                raise _fail(exc) from None
+            errors.print(f"[red]error[/red]: --filter-policy is not JSON: {exc}")
+            raise typer.Exit(code=2) from None
+        except EventyardError as exc:
+            raise _fail(exc) from None
+        console.print(subscription.arn)
+
+
+@app.command()
+def publish(
+    topic: str,
+    message: str,
+    db: DbOption = None,
+    subject: Optional[str] = None,  # noqa: UP045
+    attribute: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--attribute", "-a", help="name=value (a String attribute); repeatable."),
+    ] = None,
+    group_id: Optional[str] = None,  # noqa: UP045
+    deduplication_id: Optional[str] = None,  # noqa: UP045
+) -> None:
+    """Publish one message (text) to a topic."""
+    attributes = _attributes(attribute)
+    with _client(db) as client:
+        try:
+            message_id = client.get_topic(topic).publish(
+                message,
+                subject=subject,
+                attributes=attributes or None,
+                group_id=group_id,
+                deduplication_id=deduplication_id,
+            )
+        except EventyardError as exc:
+            raise _fail(exc) from None
+        console.print(message_id)
+
+
+@app.command("put-events")
+def put_events(
+    source: Annotated[str, typer.Option(help="The event's source.")],
+    detail_type: Annotated[str, typer.Option(help="The event's detail-type.")],
+    detail: Annotated[str, typer.Option(help="The event's detail, a JSON object.")] = "{}",
+    bus: Annotated[str, typer.Option(help="The event bus.")] = "default",
+    db: DbOption = None,
+) -> None:
+    """Put one event on an event bus; prints its id."""
+    with _client(db) as client:
+        try:
+            [result] = client.bus(bus).put_events(
+                [{"source": source, "detail_type": detail_type, "detail": detail}]
+            )
+        except EventyardError as exc:
+            raise _fail(exc) from None
+        if not result.ok:
+            errors.print(f"[red]error[/red] ({result.error_code}): {result.error_message}")
+            raise typer.Exit(code=2)
+        console.print(result.event_id)
+
+
+@rules_app.command("list")
+def rules_list(bus: str = "default", db: DbOption = None) -> None:
+    """List a bus's rules with their patterns, schedules and targets."""
+    with _client(db) as client:
+        try:
+            rules = client.bus(bus).rules()
+        except EventyardError as exc:
+            raise _fail(exc) from None
+        table = Table()
+        for column in ("rule", "state", "pattern / schedule", "targets"):
+            table.add_column(column)
+        for rule in rules:
+            targets = ", ".join(f"{t.kind}:{t.endpoint}" for t in rule.targets())
+            what = json.dumps(rule.pattern) if rule.pattern is not None else ""
+            if rule.schedule:
+                what = f"{what} {rule.schedule}".strip()
+            table.add_row(rule.name, "enabled" if rule.enabled else "disabled", what, targets)
+        console.print(table)
+
+
+@app.command()
+def dispatch(db: DbOption = None) -> None:
+    """Run a dispatcher until Ctrl-C: webhooks, retries, schedules, replays, orphan redrives."""
+    import signal
+
+    with _client(db) as client:
+        dispatcher = client.dispatcher()
+        console.print(f"dispatching for {client.url}; Ctrl-C to stop")
+
+        def stop(signum: int, frame: object) -> None:
+            dispatcher.request_stop()
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            dispatcher.run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            dispatcher.stop()
+        console.print(
+            f"stopped: {dispatcher.delivered} delivered, {dispatcher.dead_lettered} "
+            f"dead-lettered, {dispatcher.fired} scheduled events, {dispatcher.replayed} replayed"
         )
 
 

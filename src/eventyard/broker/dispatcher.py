@@ -208,6 +208,10 @@ class Dispatcher:
         self._thread.start()
         return self
 
+    def request_stop(self) -> None:
+        """Ask `run` to return after the round in progress (safe from a signal handler)."""
+        self._stop.set()
+
     def stop(self, timeout: float | None = 30.0) -> None:
         """Stop after the round in progress (idempotent)."""
         self._stop.set()
