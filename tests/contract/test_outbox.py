@@ -95,3 +95,27 @@ def test_batches_inside_a_transaction(shop: Client) -> None:
         assert tx.connection.in_transaction
     assert shop.get_queue("audit").stats().visible == 2
     assert shop.get_queue("ShippingQueue").stats().visible == 2
+
+
+def test_put_events_inside_a_transaction(shop: Client) -> None:
+    review = shop.create_queue("review")
+    shop.bus().put_rule(
+        "big", pattern={"detail": {"total": [{"numeric": [">", 1000]}]}}
+    ).add_target(review)
+
+    def checkout(fail: bool) -> None:
+        with shop.transaction() as tx:
+            tx.execute("INSERT INTO orders (id, total) VALUES (?, ?)", (7, 5000))
+            [result] = tx.put_events(
+                [{"source": "shop", "detail_type": "OrderPlaced", "detail": {"total": 5000}}]
+            )
+            assert result.ok
+            if fail:
+                raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        checkout(fail=True)
+    assert review.stats().total == 0
+    checkout(fail=False)
+    assert review.stats().visible == 1
+    assert _orders(shop) == 1

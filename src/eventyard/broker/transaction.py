@@ -3,8 +3,9 @@
 ``with client.transaction() as tx:`` opens one database transaction.
 ``tx.execute`` runs the application's SQL on it (its tables live in the same
 database file), and ``tx.send`` / ``tx.publish`` / ``tx.send_batch`` /
-``tx.publish_batch`` queue messages in it. Everything commits together or
-not at all, and nothing is visible to any consumer before the commit: an
+``tx.publish_batch`` / ``tx.put_events`` queue messages and events in it.
+Everything commits together or not at all, and nothing is visible to any
+consumer before the commit: an
 order is never saved without its event, nor an event sent for an order that
 was not saved. No relay process is needed — the queues are in the same
 database as the data.
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from eventyard.broker.batch import BatchResult, SendResult
 
 if TYPE_CHECKING:
+    from eventyard.broker.bus import EventBus, PutEventsResult
     from eventyard.broker.client import Client
     from eventyard.broker.queue import Queue
     from eventyard.broker.topic import PublishResult, Topic
@@ -80,3 +82,10 @@ class Transaction:
         self, topic: Topic | str, entries: Iterable[Any]
     ) -> BatchResult[PublishResult]:
         return self._topic(topic).publish_batch(entries)
+
+    def put_events(
+        self, entries: Iterable[Mapping[str, Any]], bus: EventBus | str = "default"
+    ) -> BatchResult[PutEventsResult]:
+        """`EventBus.put_events` inside the transaction (the default bus unless named)."""
+        handle = self._client.bus(bus) if isinstance(bus, str) else bus
+        return handle.put_events(entries)
