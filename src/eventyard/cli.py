@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Optional
 
 import typer
@@ -44,8 +46,14 @@ DbOption = Annotated[
 ]
 
 
-def _client(db: str | None) -> eventyard.Client:
-    return eventyard.connect(db)
+@contextmanager
+def _session(db: str | None) -> Iterator[eventyard.Client]:
+    """A client for one command; an eventyard error ends the command with one line, exit 2."""
+    try:
+        with eventyard.connect(db) as client:
+            yield client
+    except EventyardError as exc:
+        raise _fail(exc) from None
 
 
 def _fail(exc: EventyardError) -> typer.Exit:
@@ -69,7 +77,7 @@ def demo(
 @queues_app.command("list")
 def queues_list(db: DbOption = None, prefix: str = "") -> None:
     """List queues with their approximate counts."""
-    with _client(db) as client:
+    with _session(db) as client:
         table = Table()
         for column in ("queue", "visible", "in flight", "delayed", "oldest age (s)", "dlq"):
             table.add_column(column)
@@ -99,40 +107,31 @@ def queues_create(
     content_based_deduplication: bool = False,
 ) -> None:
     """Create a queue (FIFO when the name ends in .fifo)."""
-    with _client(db) as client:
-        try:
-            queue = client.create_queue(
-                name,
-                visibility_timeout=visibility_timeout,
-                delay_seconds=delay_seconds,
-                dead_letter_queue=dead_letter_queue,
-                max_receive_count=max_receive_count,
-                content_based_deduplication=content_based_deduplication or None,
-            )
-        except EventyardError as exc:
-            raise _fail(exc) from None
+    with _session(db) as client:
+        queue = client.create_queue(
+            name,
+            visibility_timeout=visibility_timeout,
+            delay_seconds=delay_seconds,
+            dead_letter_queue=dead_letter_queue,
+            max_receive_count=max_receive_count,
+            content_based_deduplication=content_based_deduplication or None,
+        )
         console.print(f"created {queue.name} ({queue.arn})")
 
 
 @queues_app.command("delete")
 def queues_delete(name: str, db: DbOption = None) -> None:
     """Delete a queue and its messages."""
-    with _client(db) as client:
-        try:
-            client.delete_queue(name)
-        except EventyardError as exc:
-            raise _fail(exc) from None
+    with _session(db) as client:
+        client.delete_queue(name)
         console.print(f"deleted {name}")
 
 
 @queues_app.command("purge")
 def queues_purge(name: str, db: DbOption = None) -> None:
     """Delete every message of a queue (once per 60 s)."""
-    with _client(db) as client:
-        try:
-            count = client.get_queue(name).purge()
-        except EventyardError as exc:
-            raise _fail(exc) from None
+    with _session(db) as client:
+        count = client.get_queue(name).purge()
         console.print(f"purged {count} messages from {name}")
 
 
@@ -151,17 +150,14 @@ def send(
 ) -> None:
     """Send one message (the body as given: text)."""
     attributes = _attributes(attribute)
-    with _client(db) as client:
-        try:
-            message_id = client.get_queue(queue).send(
-                body,
-                attributes=attributes or None,
-                delay_seconds=delay_seconds,
-                group_id=group_id,
-                deduplication_id=deduplication_id,
-            )
-        except EventyardError as exc:
-            raise _fail(exc) from None
+    with _session(db) as client:
+        message_id = client.get_queue(queue).send(
+            body,
+            attributes=attributes or None,
+            delay_seconds=delay_seconds,
+            group_id=group_id,
+            deduplication_id=deduplication_id,
+        )
         console.print(message_id)
 
 
@@ -174,27 +170,24 @@ def receive(
     delete: Annotated[bool, typer.Option(help="Delete what was received.")] = False,
 ) -> None:
     """Receive messages and print them as JSON lines."""
-    with _client(db) as client:
-        try:
-            handle = client.get_queue(queue)
-            messages = handle.receive(max_messages=max_messages, wait_seconds=wait_seconds)
-            for message in messages:
-                sys.stdout.write(
-                    json.dumps(
-                        {
-                            "message_id": message.message_id,
-                            "body": message.text,
-                            "attributes": {k: str(v) for k, v in message.attributes.items()},
-                            "receive_count": message.receive_count,
-                            "receipt_handle": message.receipt_handle,
-                        }
-                    )
-                    + "\n"
+    with _session(db) as client:
+        handle = client.get_queue(queue)
+        messages = handle.receive(max_messages=max_messages, wait_seconds=wait_seconds)
+        for message in messages:
+            sys.stdout.write(
+                json.dumps(
+                    {
+                        "message_id": message.message_id,
+                        "body": message.text,
+                        "attributes": {k: str(v) for k, v in message.attributes.items()},
+                        "receive_count": message.receive_count,
+                        "receipt_handle": message.receipt_handle,
+                    }
                 )
-            if delete and messages:
-                handle.delete_batch(messages)
-        except EventyardError as exc:
-            raise _fail(exc) from None
+                + "\n"
+            )
+        if delete and messages:
+            handle.delete_batch(messages)
 
 
 @app.command()
@@ -211,14 +204,9 @@ def redrive(
     ] = None,
 ) -> None:
     """Move the messages of a dead-letter queue back, and wait until done."""
-    with _client(db) as client:
-        try:
-            task = client.start_redrive(
-                dead_letter_queue, destination=to, max_messages_per_second=rate
-            )
-            progress = task.wait()
-        except EventyardError as exc:
-            raise _fail(exc) from None
+    with _session(db) as client:
+        task = client.start_redrive(dead_letter_queue, destination=to, max_messages_per_second=rate)
+        progress = task.wait()
         console.print(
             f"{progress.status.lower()}: moved {progress.moved} of {progress.to_move}, "
             f"skipped {progress.skipped}"
@@ -239,7 +227,7 @@ def _attributes(items: list[str] | None) -> dict[str, object]:
 @topics_app.command("list")
 def topics_list(db: DbOption = None) -> None:
     """List topics with their subscriptions."""
-    with _client(db) as client:
+    with _session(db) as client:
         table = Table()
         for column in ("topic", "protocol", "endpoint", "raw", "filter policy"):
             table.add_column(column)
@@ -264,24 +252,18 @@ def topics_create(
     name: str, db: DbOption = None, content_based_deduplication: bool = False
 ) -> None:
     """Create a topic (FIFO when the name ends in .fifo)."""
-    with _client(db) as client:
-        try:
-            topic = client.create_topic(
-                name, content_based_deduplication=content_based_deduplication or None
-            )
-        except EventyardError as exc:
-            raise _fail(exc) from None
+    with _session(db) as client:
+        topic = client.create_topic(
+            name, content_based_deduplication=content_based_deduplication or None
+        )
         console.print(f"created {topic.name} ({topic.arn})")
 
 
 @topics_app.command("delete")
 def topics_delete(name: str, db: DbOption = None) -> None:
     """Delete a topic and its subscriptions."""
-    with _client(db) as client:
-        try:
-            client.delete_topic(name)
-        except EventyardError as exc:
-            raise _fail(exc) from None
+    with _session(db) as client:
+        client.delete_topic(name)
         console.print(f"deleted {name}")
 
 
@@ -298,22 +280,15 @@ def subscribe(
     filter_policy_scope: str = "MessageAttributes",
 ) -> None:
     """Subscribe a queue or a webhook to a topic."""
-    with _client(db) as client:
-        try:
-            policy = None if filter_policy is None else json.loads(filter_policy)
-            subscription = client.get_topic(topic).subscribe(
-                endpoint,
-                raw=raw,
-                filter_policy=policy,
-                filter_policy_scope=filter_policy_scope,
-            )
-        except ValueError as exc:
-            if isinstance(exc, EventyardError):
-                raise _fail(exc) from None
-            errors.print(f"[red]error[/red]: --filter-policy is not JSON: {exc}")
-            raise typer.Exit(code=2) from None
-        except EventyardError as exc:
-            raise _fail(exc) from None
+    try:
+        policy = None if filter_policy is None else json.loads(filter_policy)
+    except ValueError as exc:
+        errors.print(f"[red]error[/red]: --filter-policy is not JSON: {exc}")
+        raise typer.Exit(code=2) from None
+    with _session(db) as client:
+        subscription = client.get_topic(topic).subscribe(
+            endpoint, raw=raw, filter_policy=policy, filter_policy_scope=filter_policy_scope
+        )
         console.print(subscription.arn)
 
 
@@ -332,17 +307,14 @@ def publish(
 ) -> None:
     """Publish one message (text) to a topic."""
     attributes = _attributes(attribute)
-    with _client(db) as client:
-        try:
-            message_id = client.get_topic(topic).publish(
-                message,
-                subject=subject,
-                attributes=attributes or None,
-                group_id=group_id,
-                deduplication_id=deduplication_id,
-            )
-        except EventyardError as exc:
-            raise _fail(exc) from None
+    with _session(db) as client:
+        message_id = client.get_topic(topic).publish(
+            message,
+            subject=subject,
+            attributes=attributes or None,
+            group_id=group_id,
+            deduplication_id=deduplication_id,
+        )
         console.print(message_id)
 
 
@@ -355,13 +327,10 @@ def put_events(
     db: DbOption = None,
 ) -> None:
     """Put one event on an event bus; prints its id."""
-    with _client(db) as client:
-        try:
-            [result] = client.bus(bus).put_events(
-                [{"source": source, "detail_type": detail_type, "detail": detail}]
-            )
-        except EventyardError as exc:
-            raise _fail(exc) from None
+    with _session(db) as client:
+        [result] = client.bus(bus).put_events(
+            [{"source": source, "detail_type": detail_type, "detail": detail}]
+        )
         if not result.ok:
             errors.print(f"[red]error[/red] ({result.error_code}): {result.error_message}")
             raise typer.Exit(code=2)
@@ -371,11 +340,8 @@ def put_events(
 @rules_app.command("list")
 def rules_list(bus: str = "default", db: DbOption = None) -> None:
     """List a bus's rules with their patterns, schedules and targets."""
-    with _client(db) as client:
-        try:
-            rules = client.bus(bus).rules()
-        except EventyardError as exc:
-            raise _fail(exc) from None
+    with _session(db) as client:
+        rules = client.bus(bus).rules()
         table = Table()
         for column in ("rule", "state", "pattern / schedule", "targets"):
             table.add_column(column)
@@ -393,7 +359,7 @@ def dispatch(db: DbOption = None) -> None:
     """Run a dispatcher until Ctrl-C: webhooks, retries, schedules, replays, orphan redrives."""
     import signal
 
-    with _client(db) as client:
+    with _session(db) as client:
         dispatcher = client.dispatcher()
         console.print(f"dispatching for {client.url}; Ctrl-C to stop")
 

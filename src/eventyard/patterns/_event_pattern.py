@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from eventyard.errors import InvalidParameterValue
+from eventyard.patterns._compiled import CompiledJson
 from eventyard.patterns._fields import PathNode, branch_matches, build_trie, collect
 from eventyard.patterns._syntax import EVENT_PATTERN, Branch, compile_syntax
 
@@ -21,16 +22,15 @@ from eventyard.patterns._syntax import EVENT_PATTERN, Branch, compile_syntax
 PatternSource = Mapping[str, Any] | str | bytes
 
 
-class EventPattern:
+class EventPattern(CompiledJson):
     """A validated, compiled EventBridge event pattern. Immutable and hashable.
 
     Two patterns are equal when their compact JSON is equal (key order counts:
     in EventBridge a later duplicate path overrides an earlier one).
     """
 
-    __slots__ = ("_branches", "_json", "_paths", "_trie")
+    __slots__ = ("_branches", "_paths", "_trie")
 
-    _json: str
     _branches: tuple[Branch, ...]
     _paths: frozenset[str]
     _trie: PathNode
@@ -41,23 +41,6 @@ class EventPattern:
         object.__setattr__(self, "_branches", compiled.branches)
         object.__setattr__(self, "_paths", compiled.paths)
         object.__setattr__(self, "_trie", build_trie(compiled.paths))
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable")
-
-    @property
-    def json(self) -> str:
-        """The pattern as compact JSON (key order kept); store this to rebuild it."""
-        return self._json
-
-    @property
-    def source(self) -> dict[str, Any]:
-        """A fresh copy of the pattern as a dict."""
-        result: dict[str, Any] = json.loads(self._json)
-        return result
 
     @property
     def branches(self) -> tuple[Branch, ...]:

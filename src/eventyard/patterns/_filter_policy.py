@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any, Final, Literal
 
 from eventyard.errors import InvalidFilterPolicy
+from eventyard.patterns._compiled import CompiledJson
 from eventyard.patterns._fields import PathNode, branch_matches, build_trie, collect
 from eventyard.patterns._syntax import Branch, compile_syntax, filter_policy_dialect
 
@@ -42,12 +43,11 @@ _NUMBER_TEXT: Final = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", r
 _INTEGER_TEXT: Final = re.compile(r"[+-]?\d+", re.ASCII)
 
 
-class FilterPolicy:
+class FilterPolicy(CompiledJson):
     """A validated, compiled SNS filter policy with its scope. Immutable and hashable."""
 
-    __slots__ = ("_branches", "_json", "_scope", "_trie")
+    __slots__ = ("_branches", "_scope", "_trie")
 
-    _json: str
     _scope: FilterPolicyScope
     _branches: tuple[Branch, ...]
     _trie: PathNode
@@ -67,23 +67,6 @@ class FilterPolicy:
         object.__setattr__(self, "_scope", scope)
         object.__setattr__(self, "_branches", compiled.branches)
         object.__setattr__(self, "_trie", build_trie(compiled.paths))
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable")
-
-    @property
-    def json(self) -> str:
-        """The policy as compact JSON (key order kept)."""
-        return self._json
-
-    @property
-    def source(self) -> dict[str, Any]:
-        """A fresh copy of the policy as a dict."""
-        result: dict[str, Any] = json.loads(self._json)
-        return result
 
     @property
     def scope(self) -> FilterPolicyScope:
