@@ -358,10 +358,11 @@ ROLES: dict[str, Callable[[dict[str, Any]], None]] = {
 }
 
 
-def main(role: str, raw_config: str) -> int:
+def run_role(roles: dict[str, Callable[[dict[str, Any]], None]], role: str, raw_config: str) -> int:
+    """Run one child role; a failure is written next to its output file and exits 1."""
     config = json.loads(raw_config)
     try:
-        ROLES[role](config)
+        roles[role](config)
     except BaseException:
         report = traceback.format_exc()
         error_path(Path(config["out"])).write_text(report)
@@ -371,4 +372,4 @@ def main(role: str, raw_config: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(run_role(ROLES, sys.argv[1], sys.argv[2]))

@@ -22,12 +22,11 @@ import os
 import subprocess
 import sys
 import time
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from children import CHILD_DEADLINE_SECONDS, Child, error_path, write_json
+from children import CHILD_DEADLINE_SECONDS, Child, run_role, write_json
 
 import eventyard
 
@@ -194,17 +193,5 @@ ROLES: dict[str, Callable[[dict[str, Any]], None]] = {
 }
 
 
-def main(role: str, raw_config: str) -> int:
-    config = json.loads(raw_config)
-    try:
-        ROLES[role](config)
-    except BaseException:
-        report = traceback.format_exc()
-        error_path(Path(config["out"])).write_text(report)
-        sys.stderr.write(report)
-        return 1
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(run_role(ROLES, sys.argv[1], sys.argv[2]))
