@@ -11,12 +11,15 @@ The public API is what this module exports; everything else is internal::
 """
 
 from eventyard.broker.batch import BatchResult, EntryResult, SendEntry, SendResult
-from eventyard.broker.bus import EventBus, PutEventsResult, Replay, Rule
+from eventyard.broker.bus import EventBus, PutEventsResult
 from eventyard.broker.client import Client, connect
 from eventyard.broker.dispatcher import Dispatcher
 from eventyard.broker.queue import Queue
 from eventyard.broker.redrive import RedriveProgress, RedriveTask
-from eventyard.broker.topic import PublishEntry, PublishResult, Subscription, Topic
+from eventyard.broker.replay import Replay
+from eventyard.broker.rule import Rule
+from eventyard.broker.subscription import Subscription
+from eventyard.broker.topic import PublishEntry, PublishResult, Topic
 from eventyard.broker.transaction import Transaction
 from eventyard.errors import (
     ArchiveDoesNotExist,

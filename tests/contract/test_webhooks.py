@@ -35,7 +35,7 @@ from http_servers import (
 import eventyard
 from eventyard import Client
 from eventyard.broker.dispatcher import WEBHOOK_TIMEOUT_SECONDS, Dispatcher
-from eventyard.delivery.webhook import (
+from eventyard.delivery.endpoints import (
     EVENTBRIDGE_CONTENT_TYPE,
     EVENTBRIDGE_USER_AGENT,
     SNS_CONTENT_TYPE,

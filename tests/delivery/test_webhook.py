@@ -21,10 +21,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from eventyard.delivery.endpoints import EVENTBRIDGE_USER_AGENT, SNS_USER_AGENT
 from eventyard.delivery.webhook import (
-    EVENTBRIDGE_USER_AGENT,
     MAX_SNIPPET_BYTES,
-    SNS_USER_AGENT,
     ErrorCode,
     RetryRule,
     WebhookSender,

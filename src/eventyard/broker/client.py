@@ -25,7 +25,8 @@ from eventyard.broker.dispatcher import (
 )
 from eventyard.broker.queue import Queue
 from eventyard.broker.redrive import STALE_AFTER_MS, RedriveProgress, RedriveTask
-from eventyard.broker.topic import Subscription, Topic
+from eventyard.broker.subscription import Subscription
+from eventyard.broker.topic import Topic
 from eventyard.broker.transaction import Transaction
 from eventyard.errors import (
     BusDoesNotExist,

@@ -14,34 +14,29 @@ publish commits and the handle re-reads them if anything changed.
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from eventyard.broker.batch import BatchResult, check_batch_shape
+from eventyard.broker.subscription import Subscription, endpoint_of, subscription_config
 from eventyard.errors import (
     BatchRequestTooLong,
     EventyardError,
     InvalidParameterValue,
     MessageTooLong,
-    QueueDoesNotExist,
 )
 from eventyard.model import limits
 from eventyard.model.body import BODY_JSON
 from eventyard.model.ids import new_message_ids
-from eventyard.model.names import check_fifo_id, queue_name_from, shorten
+from eventyard.model.names import check_fifo_id
 from eventyard.model.sns import (
     NotificationText,
     check_subject,
     encode_topic_message,
     sns_timestamp,
     unsubscribe_url_json,
-)
-from eventyard.model.topic_config import (
-    SubscriptionConfig,
-    check_subscription_options,
 )
 from eventyard.patterns import FilterPolicy, compile_filter_policy
 from eventyard.store.base import RecordChanged
@@ -85,132 +80,6 @@ class PublishResult(NamedTuple):
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-class Subscription:
-    """One endpoint subscribed to a topic."""
-
-    def __init__(self, client: Client, record: SubscriptionRecord) -> None:
-        self._client = client
-        self._record = record
-
-    @property
-    def id(self) -> str:
-        return self._record.id
-
-    @property
-    def arn(self) -> str:
-        return self._client.identity.subscription_arn(self._record.topic_name, self._record.id)
-
-    @property
-    def topic(self) -> str:
-        return self._record.topic_name
-
-    @property
-    def protocol(self) -> str:
-        return self._record.config.protocol
-
-    @property
-    def endpoint(self) -> str:
-        return self._record.config.endpoint
-
-    @property
-    def config(self) -> SubscriptionConfig:
-        return self._record.config
-
-    @property
-    def filter_policy(self) -> dict[str, Any] | None:
-        text = self._record.config.filter_policy
-        return None if text is None else dict(json.loads(text))
-
-    def set_attributes(self, **changes: Any) -> Subscription:
-        """Change filter_policy, filter_policy_scope, raw, dead_letter_queue or the retries."""
-        current = self._record.config
-        allowed = {
-            "filter_policy",
-            "filter_policy_scope",
-            "raw",
-            "dead_letter_queue",
-            "max_retries",
-            "retry_delay_seconds",
-        }
-        unknown = sorted(set(changes) - allowed)
-        if unknown:
-            raise InvalidParameterValue(
-                f"unknown subscription attribute(s) {', '.join(unknown)}; known are "
-                f"{', '.join(sorted(allowed))}"
-            )
-        merged = {
-            "filter_policy": self.filter_policy,
-            "filter_policy_scope": current.filter_policy_scope,
-            "raw": current.raw_message_delivery,
-            "dead_letter_queue": current.dead_letter_queue,
-            "max_retries": current.max_retries,
-            "retry_delay_seconds": current.retry_delay_seconds,
-            **changes,
-        }
-        config = subscription_config(current.protocol, current.endpoint, **merged)
-        self._record = self._client.store.update_subscription(self.id, config)
-        return self
-
-    def unsubscribe(self) -> None:
-        self._client.store.unsubscribe(self.id)
-
-    def __repr__(self) -> str:
-        return f"Subscription({self.topic!r} -> {self.protocol}:{self.endpoint})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Subscription) and other.id == self.id
-
-    def __hash__(self) -> int:
-        return hash(self.id)
-
-
-def subscription_config(
-    protocol: str,
-    endpoint: str,
-    *,
-    filter_policy: object = None,
-    filter_policy_scope: object = "MessageAttributes",
-    raw: object = False,
-    dead_letter_queue: object = None,
-    max_retries: object = None,
-    retry_delay_seconds: object = None,
-) -> SubscriptionConfig:
-    """Validate subscription options (the filter policy is compiled to check it)."""
-    scope, raw_delivery, retries, delay = check_subscription_options(
-        filter_policy_scope=filter_policy_scope,
-        raw=raw,
-        max_retries=limits.WEBHOOK_RETRIES_DEFAULT if max_retries is None else max_retries,
-        retry_delay_seconds=(
-            limits.WEBHOOK_RETRY_DELAY_DEFAULT_SECONDS
-            if retry_delay_seconds is None
-            else retry_delay_seconds
-        ),
-    )
-    policy_text = None
-    if filter_policy is not None:
-        compiled = compile_filter_policy(filter_policy, scope=scope)  # type: ignore[arg-type]
-        policy_text = compiled.json
-    dlq = None
-    if dead_letter_queue is not None:
-        if not isinstance(dead_letter_queue, str):
-            dead_letter_queue = getattr(dead_letter_queue, "name", dead_letter_queue)
-        if not isinstance(dead_letter_queue, str):
-            raise InvalidParameterValue(
-                f"dead_letter_queue must be a queue or its name, got {shorten(dead_letter_queue)}"
-            )
-        dlq = queue_name_from(dead_letter_queue)
-    return SubscriptionConfig(
-        protocol="sqs" if protocol == "sqs" else ("https" if protocol == "https" else "http"),
-        endpoint=endpoint,
-        filter_policy=policy_text,
-        filter_policy_scope=scope,
-        raw_message_delivery=raw_delivery,
-        dead_letter_queue=dlq,
-        max_retries=retries,
-        retry_delay_seconds=delay,
-    )
 
 
 class _Route(NamedTuple):
@@ -290,7 +159,7 @@ class Topic:
         existing subscription. ``max_retries`` (default 3) and
         ``retry_delay_seconds`` (default 20) apply to webhooks.
         """
-        protocol, target = _endpoint(endpoint)
+        protocol, target = endpoint_of(endpoint)
         if protocol != "sqs" and self.fifo:
             raise InvalidParameterValue(
                 f"a FIFO topic delivers only to FIFO queues; {target!r} is a webhook"
@@ -634,29 +503,3 @@ def _queue_copy(
         prepared.deduplication_id,
         deduplication_key,
     )
-
-
-def _endpoint(endpoint: object) -> tuple[str, str]:
-    """("sqs", queue name) or ("http"|"https", URL) for what subscribe was given."""
-    name = getattr(endpoint, "name", None)
-    if isinstance(name, str) and not isinstance(endpoint, str):
-        return "sqs", name
-    if not isinstance(endpoint, str) or not endpoint:
-        raise InvalidParameterValue(
-            f"subscribe needs a queue, a queue name, or an http(s) URL; got {shorten(endpoint)}"
-        )
-    lowered = endpoint.lower()
-    if lowered.startswith(("http://", "https://")):
-        from eventyard.delivery.webhook import check_webhook_url
-
-        return ("https" if lowered.startswith("https://") else "http"), check_webhook_url(endpoint)
-    if "://" in endpoint:
-        raise InvalidParameterValue(f"webhook URL {shorten(endpoint)} must use http or https")
-    try:
-        from eventyard.model.names import check_queue_name
-
-        return "sqs", check_queue_name(queue_name_from(endpoint))
-    except InvalidParameterValue:
-        raise QueueDoesNotExist(
-            f"{shorten(endpoint)} is neither a queue name nor an http(s) URL"
-        ) from None
