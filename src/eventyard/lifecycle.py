@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -241,14 +241,3 @@ def deduplication_key(
 
 def deduplication_expires_at(now_ms: int) -> int:
     return now_ms + limits.DEDUPLICATION_WINDOW_SECONDS * MS
-
-
-def first_of_each_key(keys: Sequence[str]) -> list[int]:
-    """Indexes of the first occurrence of each key (duplicates inside one batch)."""
-    seen: set[str] = set()
-    first: list[int] = []
-    for index, key in enumerate(keys):
-        if key not in seen:
-            seen.add(key)
-            first.append(index)
-    return first
