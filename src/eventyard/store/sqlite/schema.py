@@ -201,6 +201,32 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     INSERT OR IGNORE INTO eventyard_queues (name, fifo, config, created_at_ms, updated_at_ms)
     VALUES ('{DELIVERY_QUEUE}', 0, '{DELIVERY_QUEUE_CONFIG.to_json()}', 0, 0);
     """,
+    # 5: idempotency records and failure records of functions
+    """
+    CREATE TABLE eventyard_idempotency (
+        key TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        payload_hash TEXT NOT NULL,
+        result TEXT,
+        in_progress_until_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL,
+        created_at_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX eventyard_idempotency_expiry ON eventyard_idempotency (expires_at_ms);
+
+    CREATE TABLE eventyard_failures (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        message_id TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        function TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        error_type TEXT NOT NULL,
+        error_message TEXT NOT NULL,
+        traceback TEXT NOT NULL,
+        failed_at_ms INTEGER NOT NULL
+    );
+    CREATE INDEX eventyard_failures_message ON eventyard_failures (message_id, id);
+    """,
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -1,0 +1,1 @@
+"""The function runtime: the App, its functions, their workers and their supervisor."""
