@@ -65,14 +65,19 @@ from eventyard.errors import (
 )
 from eventyard.model.message import Message
 from eventyard.model.queue_config import QueueConfig, RedriveAllowPolicy
+from eventyard.runtime.app import App
+from eventyard.runtime.objects import Batch, BatchResponse, FunctionContext, Record
 from eventyard.store.records import QueueStats
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "App",
     "ArchiveDoesNotExist",
+    "Batch",
     "BatchEntryIdsNotDistinct",
     "BatchRequestTooLong",
+    "BatchResponse",
     "BatchResult",
     "BusDoesNotExist",
     "Client",
@@ -81,6 +86,7 @@ __all__ = [
     "EntryResult",
     "EventBus",
     "EventyardError",
+    "FunctionContext",
     "InvalidAttributeName",
     "InvalidAttributeValue",
     "InvalidBatchEntryId",
@@ -107,6 +113,7 @@ __all__ = [
     "QueueInUse",
     "QueueStats",
     "ReceiptHandleIsInvalid",
+    "Record",
     "RedriveAllowPolicy",
     "RedriveNotAllowed",
     "RedriveProgress",

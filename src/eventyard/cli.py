@@ -6,6 +6,7 @@ Thin: each command parses its options and calls the public API.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -377,6 +378,85 @@ def dispatch(db: DbOption = None) -> None:
             f"stopped: {dispatcher.delivered} delivered, {dispatcher.dead_lettered} "
             f"dead-lettered, {dispatcher.fired} scheduled events, {dispatcher.replayed} replayed"
         )
+
+
+def _app_reference(reference: str) -> str:
+    """File references become absolute: worker processes may start elsewhere."""
+    target, sep, attribute = reference.partition(":")
+    if target.endswith(".py"):
+        return os.path.abspath(target) + (sep + attribute if sep else "")
+    return reference
+
+
+def _configure_logging() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(name)s %(message)s", stream=sys.stderr)
+
+
+@app.command("run")
+def run_app(
+    app_reference: Annotated[str, typer.Argument(help="path/to/app.py or package.module:app")],
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="HTTP address (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+) -> None:
+    """Apply an app and run it: HTTP routes, the dispatcher and every function, until Ctrl-C."""
+    from eventyard.runtime.apply import apply_app
+    from eventyard.runtime.loader import load_app
+    from eventyard.runtime.supervisor import Supervisor
+
+    _configure_logging()
+    reference = _app_reference(app_reference)
+    try:
+        application = load_app(reference)
+    except EventyardError as exc:
+        raise _fail(exc) from None
+    with _session(db or application.database_url) as client:
+        apply_app(application, client)
+        supervisor = Supervisor(application, reference, client, http=(host, port)).start()
+        supervisor.install_signal_handlers()
+        routes = f", HTTP on http://{host}:{port}" if application.routes else ""
+        console.print(
+            f"running {application.name!r} on {client.url}: {len(application.functions)} "
+            f"function(s){routes}; Ctrl-C to stop"
+        )
+        supervisor.wait()
+        console.print("stopped")
+
+
+@app.command("worker")
+def run_worker(
+    app_reference: Annotated[str, typer.Argument(help="path/to/app.py or package.module:app")],
+    db: DbOption = None,
+    function: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--function", "-f", help="Run only this function; repeatable."),
+    ] = None,
+) -> None:
+    """Run an app's functions only (no HTTP, no dispatcher), e.g. on another machine."""
+    from eventyard.runtime.apply import apply_app
+    from eventyard.runtime.loader import load_app
+    from eventyard.runtime.supervisor import Supervisor
+
+    _configure_logging()
+    reference = _app_reference(app_reference)
+    try:
+        application = load_app(reference)
+        if function:
+            application = application.with_functions(set(function))
+    except EventyardError as exc:
+        raise _fail(exc) from None
+    with _session(db or application.database_url) as client:
+        apply_app(application, client)
+        supervisor = Supervisor(application, reference, client, run_dispatcher=False).start()
+        supervisor.install_signal_handlers()
+        console.print(
+            f"worker for {application.name!r} on {client.url}: "
+            f"{', '.join(application.functions) or 'no functions'}; Ctrl-C to stop"
+        )
+        supervisor.wait()
+        console.print("stopped")
 
 
 @bench_app.command("queue")

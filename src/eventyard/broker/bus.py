@@ -47,6 +47,7 @@ from eventyard.model.bus_config import (
     rfc3339,
 )
 from eventyard.model.ids import new_message_ids
+from eventyard.model.internal import function_queue
 from eventyard.model.names import shorten
 from eventyard.model.schedule import Schedule
 from eventyard.model.target_input import TargetInput
@@ -427,6 +428,19 @@ class EventBus:
             return target.bus.plan_event(
                 event, text, event_time_ms, now_ms, archive=True, hops=hops + 1
             )
+        if config.kind == "function":
+            assert target.queue is not None
+            # An invocation of the function: its input, and the rule that sent it.
+            payload = rendered if as_json else json.dumps(rendered, ensure_ascii=False)
+            invocation = f'{{"source":"events","rule_arn":"{rule.arn}","input":{payload}}}'
+            return QueueDelivery(
+                target.queue,
+                [
+                    OutgoingMessage(
+                        str(uuid.uuid4()), invocation, BODY_JSON, None, 0, None, None, None
+                    )
+                ],
+            )
         assert target.queue is not None  # webhook: a delivery record for the dispatcher
         record = {
             "kind": "eventbridge-http",
@@ -509,6 +523,8 @@ class EventBus:
             topic = client.get_topic(config.endpoint)
         elif config.kind == "bus":
             bus = client.bus(config.endpoint)
+        elif config.kind == "function":
+            queue = store.get_queue(function_queue(config.endpoint))
         else:
             queue = client.delivery_queue_record()
         dead_letter = (

@@ -42,7 +42,12 @@ from eventyard.model.names import check_int_range, check_queue_name, queue_name_
 from eventyard.model.queue_config import queue_config_for
 from eventyard.model.topic_config import check_topic_name, topic_config_for
 from eventyard.store import Durability, Store, open_store
-from eventyard.store.records import OutgoingMessage, QueueRecord, SubscriptionRecord
+from eventyard.store.records import (
+    FailureRecord,
+    OutgoingMessage,
+    QueueRecord,
+    SubscriptionRecord,
+)
 
 
 class Client:
@@ -252,6 +257,10 @@ class Client:
             body,
             prepared,
         )
+
+    def message_failures(self, message_id: str) -> list[FailureRecord]:
+        """Why functions failed a message, oldest first (kept through DLQ moves and redrives)."""
+        return self.store.message_failures(message_id)
 
     # -- redrive -------------------------------------------------------------
     def start_redrive(

@@ -179,6 +179,8 @@ def _target_endpoint(target: object) -> tuple[TargetKind, str]:
         return "topic", name
     if sep and prefix == "bus":
         return "bus", name
+    if sep and prefix == "function":
+        return "function", name
     raise InvalidParameterValue(
         f"target {shorten(target)} is not a Queue, Topic, EventBus, ARN, 'queue:name', "
         "'topic:name', 'bus:name' or http(s) URL"

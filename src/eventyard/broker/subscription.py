@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from eventyard.errors import InvalidParameterValue, QueueDoesNotExist
 from eventyard.model import limits
 from eventyard.model.names import check_queue_name, queue_name_from, shorten
-from eventyard.model.topic_config import SubscriptionConfig, check_subscription_options
+from eventyard.model.topic_config import Protocol, SubscriptionConfig, check_subscription_options
 from eventyard.patterns import compile_filter_policy
 from eventyard.store.records import SubscriptionRecord
 
@@ -123,6 +123,11 @@ def subscription_config(
             else retry_delay_seconds
         ),
     )
+    if protocol == "function" and raw_delivery:
+        raise InvalidParameterValue(
+            "raw delivery does not apply to function subscriptions: a function gets the "
+            "SNS notification, as a Lambda subscriber does"
+        )
     policy_text = None
     if filter_policy is not None:
         compiled = compile_filter_policy(filter_policy, scope=scope)  # type: ignore[arg-type]
@@ -137,7 +142,7 @@ def subscription_config(
             )
         dlq = queue_name_from(dead_letter_queue)
     return SubscriptionConfig(
-        protocol="sqs" if protocol == "sqs" else ("https" if protocol == "https" else "http"),
+        protocol=_protocol(protocol),
         endpoint=endpoint,
         filter_policy=policy_text,
         filter_policy_scope=scope,
@@ -164,9 +169,19 @@ def endpoint_of(endpoint: object) -> tuple[str, str]:
         return ("https" if lowered.startswith("https://") else "http"), check_webhook_url(endpoint)
     if "://" in endpoint:
         raise InvalidParameterValue(f"webhook URL {shorten(endpoint)} must use http or https")
+    if endpoint.startswith("function:"):
+        return "function", endpoint.split(":", 1)[1]
     try:
         return "sqs", check_queue_name(queue_name_from(endpoint))
     except InvalidParameterValue:
         raise QueueDoesNotExist(
             f"{shorten(endpoint)} is neither a queue name nor an http(s) URL"
         ) from None
+
+
+def _protocol(protocol: str) -> Protocol:
+    if protocol == "sqs":
+        return "sqs"
+    if protocol == "function":
+        return "function"
+    return "https" if protocol == "https" else "http"

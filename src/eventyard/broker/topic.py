@@ -30,6 +30,7 @@ from eventyard.errors import (
 from eventyard.model import limits
 from eventyard.model.body import BODY_JSON
 from eventyard.model.ids import new_message_ids
+from eventyard.model.internal import function_queue
 from eventyard.model.names import check_fifo_id
 from eventyard.model.sns import (
     NotificationText,
@@ -394,7 +395,19 @@ class Topic:
                         body = notification.for_subscription(route.unsubscribe_url_json)
                         kind, attributes = BODY_JSON, None
                     queue_message_id = next(queue_message_ids)
-                    if config.protocol != "sqs":
+                    if config.protocol == "function":
+                        # An invocation of the function: the notification and where it came from.
+                        invocation = (
+                            f'{{"source":"sns","subscription_arn":"{route.arn}",'
+                            f'"notification":{body}}}'
+                        )
+                        queue, message = (
+                            route.queue,
+                            OutgoingMessage(
+                                queue_message_id, invocation, BODY_JSON, None, 0, None, None, None
+                            ),
+                        )
+                    elif config.protocol != "sqs":
                         queue, message = (
                             route.queue,
                             client.webhook_delivery(route.subscription, route.arn, body, prepared),
@@ -445,11 +458,12 @@ class Topic:
                 if config.filter_policy is None
                 else compile_filter_policy(config.filter_policy, scope=config.filter_policy_scope)
             )
-            target = (
-                queue(config.endpoint)
-                if config.protocol == "sqs"
-                else self._client.delivery_queue_record()
-            )
+            if config.protocol == "sqs":
+                target = queue(config.endpoint)
+            elif config.protocol == "function":
+                target = queue(function_queue(config.endpoint))
+            else:
+                target = self._client.delivery_queue_record()
             dead_letter = (
                 None if config.dead_letter_queue is None else queue(config.dead_letter_queue)
             )

@@ -24,7 +24,7 @@ from eventyard.model.names import check_int_range, shorten
 _BUS_NAME = re.compile(r"[/.\-_A-Za-z0-9]+")
 _RULE_NAME = re.compile(r"[.\-_A-Za-z0-9]+")
 
-TargetKind = Literal["queue", "topic", "bus", "webhook"]
+TargetKind = Literal["queue", "topic", "bus", "webhook", "function"]
 RuleState = Literal["ENABLED", "DISABLED"]
 
 

@@ -25,3 +25,8 @@ DELIVERY_QUEUE_CONFIG: Final = QueueConfig(
 
 def is_internal_queue(name: str) -> bool:
     return ":" in name
+
+
+def function_queue(function_name: str) -> str:
+    """The internal queue of an asynchronously invoked function's pending invocations."""
+    return f"eventyard:fn:{function_name}"

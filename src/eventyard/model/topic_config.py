@@ -20,7 +20,7 @@ from eventyard.model.names import check_int_range, shorten
 
 _TOPIC_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
-Protocol = Literal["sqs", "http", "https"]
+Protocol = Literal["sqs", "http", "https", "function"]
 FilterPolicyScope = Literal["MessageAttributes", "MessageBody"]
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from eventyard.errors import InvalidParameterValue
+from eventyard.model.internal import function_queue
 from eventyard.model.names import check_int_range, shorten
 
 HandlerStyle = Literal["native", "lambda"]
@@ -65,7 +66,7 @@ class FunctionSpec:
     @property
     def invocation_queue(self) -> str:
         """The internal queue that holds an async function's pending invocations."""
-        return f"eventyard:fn:{self.name}"
+        return function_queue(self.name)
 
 
 @dataclass(frozen=True, slots=True)

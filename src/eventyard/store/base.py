@@ -22,6 +22,7 @@ from eventyard.store.records import (
     ArchiveRecord,
     BusRecord,
     BusSnapshot,
+    FailureRecord,
     MoveBatchOutcome,
     MoveTaskRecord,
     OutgoingMessage,
@@ -153,6 +154,12 @@ class Store(Protocol):
     def get_archive(self, name: str) -> ArchiveRecord: ...
     def list_archives(self) -> list[ArchiveRecord]: ...
     def delete_archive(self, name: str) -> None: ...
+
+    def record_failures(self, records: Sequence[FailureRecord]) -> None:
+        """Keep why functions failed messages (several per message over its retries)."""
+        ...
+
+    def message_failures(self, message_id: str) -> list[FailureRecord]: ...
 
     def start_replay(
         self,

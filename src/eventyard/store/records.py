@@ -269,3 +269,17 @@ class ReplayRecord:
     failure_reason: str | None
     cursor_time_ms: int = 0
     cursor_event_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FailureRecord:
+    """Why a function failed a message: kept with the message id through DLQ moves and redrives."""
+
+    message_id: str
+    queue: str
+    function: str
+    attempt: int
+    error_type: str
+    error_message: str
+    traceback: str
+    failed_at_ms: int

@@ -18,6 +18,7 @@ from eventyard.errors import (
 )
 from eventyard.model import limits
 from eventyard.model.bus_config import RuleConfig, TargetConfig
+from eventyard.model.internal import function_queue
 from eventyard.store.base import RecordChanged
 from eventyard.store.records import ArchiveRecord, BusRecord, BusSnapshot, Guard, RuleRecord
 from eventyard.store.sqlite.queues import find_queue
@@ -204,6 +205,12 @@ def _check_endpoint(conn: sqlite3.Connection, bus: BusRecord, target: TargetConf
         if topic.fifo:
             raise InvalidParameterValue(
                 f"target {target.target_id!r}: FIFO topics cannot be rule targets here"
+            )
+    elif target.kind == "function":
+        if find_queue(conn, function_queue(target.endpoint)) is None:
+            raise InvalidParameterValue(
+                f"target {target.target_id!r}: function {target.endpoint!r} is not known to this "
+                "database; declare it in an App and apply the app first"
             )
     elif target.kind == "bus":
         if target.endpoint == bus.name:

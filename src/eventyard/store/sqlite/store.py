@@ -23,6 +23,7 @@ from eventyard.store.records import (
     ArchiveRecord,
     BusRecord,
     BusSnapshot,
+    FailureRecord,
     MoveBatchOutcome,
     MoveTaskRecord,
     OutgoingMessage,
@@ -37,7 +38,16 @@ from eventyard.store.records import (
     SubscriptionRecord,
     TopicRecord,
 )
-from eventyard.store.sqlite import buses, fanout, messages, move_tasks, queues, replays, topics
+from eventyard.store.sqlite import (
+    buses,
+    failures,
+    fanout,
+    messages,
+    move_tasks,
+    queues,
+    replays,
+    topics,
+)
 from eventyard.store.sqlite.connection import DEFAULT_BUSY_TIMEOUT_SECONDS, Database
 
 _DEDUPLICATION_SWEEP_MS: Final = 60_000
@@ -328,6 +338,14 @@ class SQLiteStore:
     def delete_archive(self, name: str) -> None:
         with self.database.write() as conn:
             buses.delete_archive(conn, name)
+
+    # -- failure records ---------------------------------------------------------
+    def record_failures(self, records: Sequence[FailureRecord]) -> None:
+        with self.database.write(announce=False) as conn:
+            failures.record(conn, records)
+
+    def message_failures(self, message_id: str) -> list[FailureRecord]:
+        return failures.of_message(self.database.read(), message_id)
 
     # -- replays --------------------------------------------------------------
     def start_replay(

@@ -12,6 +12,7 @@ from eventyard.errors import (
     TopicAlreadyExists,
     TopicDoesNotExist,
 )
+from eventyard.model.internal import function_queue
 from eventyard.model.topic_config import SubscriptionConfig, TopicConfig
 from eventyard.store.base import RecordChanged
 from eventyard.store.records import Guard, SubscriptionRecord, TopicRecord
@@ -122,6 +123,11 @@ def subscribe(
     current = find_topic(conn, topic.name)
     if current is None or current.id != topic.id:
         raise TopicDoesNotExist(f"topic {topic.name!r} does not exist")
+    if config.protocol == "function" and find_queue(conn, function_queue(config.endpoint)) is None:
+        raise InvalidParameterValue(
+            f"function {config.endpoint!r} is not known to this database; declare it in an App "
+            "and apply the app first"
+        )
     for name in (config.endpoint if config.protocol == "sqs" else None, config.dead_letter_queue):
         if name is None:
             continue

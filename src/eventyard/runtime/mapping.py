@@ -1,0 +1,181 @@
+"""An event-source mapping: a queue feeding a function in batches.
+
+Each worker slot of a consumer function has one of these loops: it gathers a
+batch (a long poll, then more receives until the batch is full or the
+batching window ends), keeps it invisible for the window plus the function's
+timeout, sends it to its worker, and settles it: the messages that succeeded
+are deleted, the failed ones stay in flight until their visibility timeout
+(then come back, and reach the DLQ after ``max_receive_count``), and every
+failure is recorded with the message (error type, message, traceback tail).
+
+FIFO queues: the group lock keeps one group's messages out of concurrent
+batches; within a batch, once a message of a group fails, the later messages
+of that group count as failed too, so order holds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+import time
+from typing import Any, Final
+
+from eventyard.broker.client import Client
+from eventyard.broker.queue import Queue
+from eventyard.errors import EventyardError
+from eventyard.model.message import Message
+from eventyard.runtime.process import WorkerFailed
+from eventyard.runtime.slot import WorkerSlot
+from eventyard.runtime.specs import FunctionSpec
+from eventyard.runtime.wire import record_of
+from eventyard.store.records import FailureRecord
+
+#: A long poll is cut into slices this long, so that stopping is prompt.
+POLL_SLICE_SECONDS: Final = 2.0
+#: Extra invisibility beyond the batching window and the function timeout.
+VISIBILITY_MARGIN_SECONDS: Final = 5
+
+invocations_log = logging.getLogger("eventyard.invocations")
+
+
+def log_invocation(**fields: Any) -> None:
+    invocations_log.info(json.dumps(fields, separators=(",", ":"), default=str))
+
+
+class QueueMapping:
+    """The loop of one worker slot of a queue-fed function."""
+
+    def __init__(
+        self, client: Client, spec: FunctionSpec, slot: WorkerSlot, stop: threading.Event
+    ) -> None:
+        assert spec.queue is not None
+        self._client = client
+        self._spec = spec
+        self._slot = slot
+        self._stop = stop
+        self._queue: Queue = client.get_queue(spec.queue)
+        self._arn = self._queue.arn
+        self._visibility = max(
+            self._queue.attributes.visibility_timeout,
+            math.ceil(spec.batching_window_seconds + spec.timeout_seconds)
+            + VISIBILITY_MARGIN_SECONDS,
+        )
+        self.invocations = 0
+        self.messages = 0
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                batch = self._gather()
+                if batch:
+                    self._process(batch)
+            except EventyardError:
+                logging.getLogger("eventyard.runtime").exception(
+                    "function %s: a round failed; going on", self._spec.name
+                )
+                self._stop.wait(1.0)
+
+    def _gather(self) -> list[Message]:
+        spec = self._spec
+        batch = self._queue.receive(
+            max_messages=spec.batch_size,
+            wait_seconds=POLL_SLICE_SECONDS,
+            visibility_timeout=self._visibility,
+        )
+        if not batch or spec.batching_window_seconds <= 0:
+            return batch
+        window_ends = time.monotonic() + spec.batching_window_seconds
+        while len(batch) < spec.batch_size and not self._stop.is_set():
+            remaining = window_ends - time.monotonic()
+            if remaining <= 0:
+                break
+            batch.extend(
+                self._queue.receive(
+                    max_messages=spec.batch_size - len(batch),
+                    wait_seconds=min(remaining, 20.0),
+                    visibility_timeout=self._visibility,
+                )
+            )
+        return batch
+
+    def _process(self, batch: list[Message]) -> None:
+        spec = self._spec
+        if self._stop.is_set():
+            # Shutting down before this batch started: give it back at once.
+            self._queue.change_visibility_batch([(m, 0) for m in batch[:10]])
+            for start in range(10, len(batch), 10):
+                self._queue.change_visibility_batch([(m, 0) for m in batch[start : start + 10]])
+            return
+        region = self._client.identity.region
+        records = [record_of(m, self._arn, region) for m in batch]
+        started = time.monotonic()
+        error: dict[str, Any] | None = None
+        failed: set[str] = set()
+        try:
+            reply = self._slot.call(
+                {"kind": "batch", "records": records, "timeout_ms": spec.timeout_seconds * 1000},
+                spec.timeout_seconds + 1,
+            )
+        except WorkerFailed as exc:
+            reply = {"error": {"type": exc.error_type, "message": str(exc), "traceback": ""}}
+        if "error" in reply:
+            error = reply["error"]
+            failed = {m.message_id for m in batch}
+        else:
+            failed = set(reply["failed"])
+            if self._queue.fifo and failed:
+                failed = _fifo_failures(batch, failed)
+        self._settle(batch, failed, error)
+        self.invocations += 1
+        self.messages += len(batch)
+        log_invocation(
+            function=spec.name,
+            batch_size=len(batch),
+            outcome="error" if error else ("partial" if failed else "ok"),
+            failed=len(failed),
+            duration_ms=round((time.monotonic() - started) * 1000, 1),
+            error=None if error is None else error.get("type"),
+        )
+
+    def _settle(self, batch: list[Message], failed: set[str], error: dict[str, Any] | None) -> None:
+        done = [m for m in batch if m.message_id not in failed]
+        for start in range(0, len(done), 10):
+            self._queue.delete_batch(done[start : start + 10])
+        if not failed:
+            return
+        now_ms = self._client.now_ms()
+        details = error or {
+            "type": "BatchItemFailure",
+            "message": "the handler reported this message as failed",
+            "traceback": "",
+        }
+        self._client.store.record_failures(
+            [
+                FailureRecord(
+                    m.message_id,
+                    m.queue,
+                    self._spec.name,
+                    m.receive_count,
+                    str(details.get("type", "Error")),
+                    str(details.get("message", "")),
+                    str(details.get("traceback", "")),
+                    now_ms,
+                )
+                for m in batch
+                if m.message_id in failed
+            ]
+        )
+
+
+def _fifo_failures(batch: list[Message], failed: set[str]) -> set[str]:
+    """In a FIFO batch, a failure fails the rest of its group too (order must hold)."""
+    stopped: set[str | None] = set()
+    result = set(failed)
+    for message in batch:
+        if message.group_id in stopped:
+            result.add(message.message_id)
+        elif message.message_id in failed:
+            stopped.add(message.group_id)
+    return result

@@ -1,0 +1,265 @@
+"""Functions under the supervisor, with real worker processes on a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+import eventyard
+from eventyard.runtime.apply import apply_app
+from eventyard.runtime.loader import load_app
+from eventyard.runtime.supervisor import Supervisor
+
+pytestmark = pytest.mark.slow
+
+RunApp = Callable[..., tuple[eventyard.Client, Supervisor]]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def run_app(
+    tmp_path: Path, database_url: str
+) -> Iterator[Callable[..., tuple[eventyard.Client, Supervisor]]]:
+    started: list[tuple[eventyard.Client, Supervisor]] = []
+
+    def start(source: str, **options: object) -> tuple[eventyard.Client, Supervisor]:
+        path = tmp_path / f"app_{len(started)}.py"
+        path.write_text(textwrap.dedent(source))
+        app = load_app(str(path))
+        client = eventyard.connect(database_url, durability="process")
+        apply_app(app, client)
+        supervisor = Supervisor(app, str(path), client, **options)  # type: ignore[arg-type]
+        started.append((client, supervisor))
+        return client, supervisor
+
+    yield start
+    for client, supervisor in started:
+        supervisor.shutdown()
+        client.close()
+
+
+def test_partial_batch_failure_deletes_only_the_successes(
+    run_app: RunApp,
+) -> None:
+    client, supervisor = run_app(
+        """
+        import eventyard
+        app = eventyard.App("t")
+        orders = app.queue("orders", visibility_timeout=30)
+        done = app.queue("done")
+
+        @app.consumer(orders, batch_size=10, timeout_seconds=5, max_concurrency=1)
+        def handle(batch, context):
+            response = eventyard.BatchResponse()
+            for record in batch:
+                if record.body["n"] % 3 == 0:
+                    response.fail(record)
+                else:
+                    context.client.get_queue("done").send(record.body)
+            return response
+        """,
+        run_dispatcher=False,
+    )
+    orders = client.get_queue("orders")
+    orders.send_batch([{"n": n} for n in range(1, 10)])
+    supervisor.start()
+    wait_until(lambda: client.get_queue("done").stats().visible == 6)
+    wait_until(lambda: orders.stats().in_flight == 3)
+    assert orders.stats().visible == 0
+
+
+def test_a_poison_message_reaches_the_dlq_with_its_last_error(
+    run_app: RunApp,
+) -> None:
+    client, supervisor = run_app(
+        """
+        import eventyard
+        app = eventyard.App("t")
+        orders = app.queue(
+            "orders", visibility_timeout=1, dead_letter_queue="orders-dlq", max_receive_count=2
+        )
+
+        @app.consumer(orders, batch_size=1, timeout_seconds=1, max_concurrency=1)
+        def handle(batch):
+            for record in batch:
+                if record.body.get("poison"):
+                    raise ValueError(f"cannot ship order {record.body['id']}")
+        """,
+        run_dispatcher=False,
+    )
+    message_id = client.get_queue("orders").send({"id": 7, "poison": True})
+    supervisor.start()
+    dlq = client.get_queue("orders-dlq")
+    wait_until(lambda: dlq.stats().visible == 1, timeout=30)
+    failures = client.message_failures(message_id)
+    assert [f.attempt for f in failures] == [1, 2]
+    last = failures[-1]
+    assert (last.function, last.queue, last.error_type) == ("handle", "orders", "ValueError")
+    assert last.error_message == "cannot ship order 7"
+    assert "raise ValueError" in last.traceback
+
+
+def test_a_crashing_function_does_not_stop_another(
+    run_app: RunApp,
+) -> None:
+    client, supervisor = run_app(
+        """
+        import os
+        import eventyard
+        app = eventyard.App("t")
+        crashy = app.queue("crashy", visibility_timeout=2)
+        steady = app.queue("steady", visibility_timeout=30)
+        done = app.queue("done")
+
+        @app.consumer(crashy, batch_size=1, timeout_seconds=1, max_concurrency=1)
+        def crash(batch):
+            os._exit(3)
+
+        @app.consumer(steady, batch_size=10, timeout_seconds=5, max_concurrency=2)
+        def work(batch, context):
+            context.client.get_queue("done").send_batch([r.body for r in batch])
+        """,
+        run_dispatcher=False,
+    )
+    crash_id = client.get_queue("crashy").send("boom")
+    steady = client.get_queue("steady")
+    for start in range(0, 200, 10):
+        steady.send_batch([{"n": n} for n in range(start, start + 10)])
+    supervisor.start()
+    wait_until(lambda: client.get_queue("done").stats().visible == 200, timeout=60)
+    wait_until(lambda: supervisor.stats()["crash"]["restarts"] >= 1, timeout=30)
+    crashy = client.get_queue("crashy")
+    assert crashy.stats().total == 1  # its message comes back after the visibility timeout
+    failures = client.message_failures(crash_id)
+    assert failures[0].error_type == "WorkerCrashed"
+    assert "exited with code 3" in failures[0].error_message
+
+
+def test_a_function_past_its_timeout_is_killed_and_replaced(
+    run_app: RunApp,
+) -> None:
+    client, supervisor = run_app(
+        """
+        import time
+        import eventyard
+        app = eventyard.App("t")
+        slow = app.queue("slow", visibility_timeout=30)
+
+        @app.consumer(slow, batch_size=1, timeout_seconds=1, max_concurrency=1)
+        def hang(batch):
+            if batch[0].body == "hang":
+                time.sleep(60)
+        """,
+        run_dispatcher=False,
+    )
+    slow = client.get_queue("slow")
+    message_id = slow.send("hang")
+    slow.send("quick")
+    supervisor.start()
+    wait_until(lambda: len(client.message_failures(message_id)) == 1, timeout=30)
+    assert client.message_failures(message_id)[0].error_type == "Timeout"
+    wait_until(lambda: slow.stats().in_flight == 1 and slow.stats().visible == 0, timeout=30)
+
+
+def test_async_functions_retry_then_reach_their_destinations(
+    run_app: RunApp,
+) -> None:
+    client, supervisor = run_app(
+        """
+        import eventyard
+        app = eventyard.App("t")
+        orders = app.topic("orders")
+        ok = app.queue("ok")
+        failed = app.queue("failed")
+
+        @app.on_topic(orders, on_success=ok)
+        def confirm(notification):
+            return {"confirmed": notification["Message"]}
+
+        @app.on_event(pattern={"source": ["shop"]}, retries=2, on_failure=failed)
+        def review(event):
+            raise RuntimeError(f"cannot review {event['detail']['id']}")
+        """,
+        run_dispatcher=False,
+        async_retry_delay_seconds=1,
+    )
+    supervisor.start()
+    client.get_topic("orders").publish("order 1")
+    client.bus().put_events([{"source": "shop", "detail_type": "Order", "detail": {"id": 5}}])
+    ok = client.get_queue("ok")
+    wait_until(lambda: ok.stats().visible == 1)
+    [success] = ok.receive()
+    record = success.body
+    assert record["requestContext"]["condition"] == "Success"
+    assert record["requestContext"]["functionArn"].endswith(":function:confirm:$LATEST")
+    assert record["responsePayload"] == {"confirmed": "order 1"}
+    assert record["requestPayload"]["Message"] == "order 1"
+    failed = client.get_queue("failed")
+    wait_until(lambda: failed.stats().visible == 1, timeout=30)
+    [failure] = failed.receive()
+    record = failure.body
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 3
+    assert record["responseContext"]["functionError"] == "Unhandled"
+    assert record["responsePayload"]["errorType"] == "RuntimeError"
+    assert record["requestPayload"]["detail"] == {"id": 5}
+
+
+def test_a_lambda_style_handler_runs_unchanged_with_powertools(
+    run_app: RunApp,
+) -> None:
+    client, supervisor = run_app(
+        """
+        import json
+        import eventyard
+        from aws_lambda_powertools.utilities.batch import (
+            BatchProcessor,
+            EventType,
+            process_partial_response,
+        )
+
+        app = eventyard.App("t")
+        orders = app.queue("orders", visibility_timeout=30)
+        done = app.queue("done")
+        processor = BatchProcessor(event_type=EventType.SQS)
+
+        def record_handler(record):
+            order = json.loads(record.body)
+            if order["n"] == 2:
+                raise ValueError("bad order")
+            eventyard.connect().get_queue("done").send(order)
+
+        @app.consumer(
+            orders, batch_size=10, timeout_seconds=10, max_concurrency=1, style="lambda"
+        )
+        def handler(event, context):
+            assert context.get_remaining_time_in_millis() > 0
+            assert context.function_name == "handler"
+            return process_partial_response(
+                event=event, record_handler=record_handler, processor=processor, context=context
+            )
+        """,
+        run_dispatcher=False,
+    )
+    orders = client.get_queue("orders")
+    orders.send_batch([{"n": n} for n in range(1, 5)])
+    supervisor.start()
+    wait_until(lambda: client.get_queue("done").stats().visible == 3)
+    wait_until(lambda: orders.stats().in_flight == 1 and orders.stats().visible == 0)
+    [stuck] = orders.receive(visibility_timeout=0) or [None]
+    assert stuck is None  # still in flight: only the failed message was kept
+    assert (
+        json.dumps(sorted(m.body["n"] for m in client.get_queue("done").receive(10))) == "[1, 3, 4]"
+    )
