@@ -28,6 +28,11 @@ from eventyard.errors import (
     BusDoesNotExist,
     EmptyBatchRequest,
     EventyardError,
+    IdempotencyError,
+    IdempotencyInProgress,
+    IdempotencyKeyConflict,
+    IdempotencyKeyMissing,
+    IdempotencyResultNotSerializable,
     InvalidAttributeName,
     InvalidAttributeValue,
     InvalidBatchEntryId,
@@ -63,6 +68,7 @@ from eventyard.errors import (
     TopicDoesNotExist,
     UnsupportedDatabaseUrl,
 )
+from eventyard.idempotency import idempotent
 from eventyard.model.message import Message
 from eventyard.model.queue_config import QueueConfig, RedriveAllowPolicy
 from eventyard.runtime.app import App
@@ -87,6 +93,11 @@ __all__ = [
     "EventBus",
     "EventyardError",
     "FunctionContext",
+    "IdempotencyError",
+    "IdempotencyInProgress",
+    "IdempotencyKeyConflict",
+    "IdempotencyKeyMissing",
+    "IdempotencyResultNotSerializable",
     "InvalidAttributeName",
     "InvalidAttributeValue",
     "InvalidBatchEntryId",
@@ -141,4 +152,5 @@ __all__ = [
     "UnsupportedDatabaseUrl",
     "__version__",
     "connect",
+    "idempotent",
 ]

@@ -251,3 +251,45 @@ class LimitExceeded(InvalidParameterValue):
     """A count limit would be exceeded (e.g. a sixth target on a rule)."""
 
     code = "LimitExceededException"
+
+
+# -- idempotency ----------------------------------------------------------------
+
+
+class IdempotencyError(EventyardError):
+    """Base of the idempotency errors; ``key`` is the stored key (``namespace:key``)."""
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class IdempotencyKeyConflict(IdempotencyError):
+    """The key was used, and is still recorded, with a different payload."""
+
+    code = "IdempotencyKeyConflict"
+
+
+class IdempotencyInProgress(IdempotencyError):
+    """Another run holds the key; retry after ``retry_after_seconds``."""
+
+    code = "IdempotencyInProgress"
+    retryable = True
+
+    def __init__(
+        self, message: str, *, key: str | None = None, retry_after_seconds: int = 0
+    ) -> None:
+        super().__init__(message, key=key)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class IdempotencyKeyMissing(IdempotencyError, ValueError):
+    """The key expression resolves to nothing in the payload; the handler did not run."""
+
+    code = "IdempotencyKeyMissing"
+
+
+class IdempotencyResultNotSerializable(IdempotencyError, TypeError):
+    """The handler returned a value JSON cannot hold; nothing was stored."""
+
+    code = "IdempotencyResultNotSerializable"

@@ -155,11 +155,9 @@ def main(argv: list[str]) -> int:
     # The protocol keeps the original stdout; the handler's prints go to stderr.
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    import eventyard.idempotency as idempotency
+    from eventyard.idempotency import set_default_client
 
-    setter = getattr(idempotency, "set_default_client", None)
-    if setter is not None:
-        setter(current_client)
+    set_default_client(current_client)
     serve(Handler(spec), sys.stdin.buffer, replies)
     return 0
 
