@@ -23,6 +23,7 @@ from typing import Any, Literal
 import httpx
 import pydantic
 import pytest
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -125,6 +126,14 @@ def crash() -> None:
     raise RuntimeError("db password is hunter2")
 
 
+def forbidden() -> None:
+    raise HTTPException(403, "members only")
+
+
+def bad_tuple() -> tuple[int, int, int]:
+    return 1, 2, 3
+
+
 async def async_echo(request: Request, body: Any, delay: float = 0.0) -> dict[str, Any]:
     await asyncio.sleep(delay)
     return {"echo": body, "header": request.headers.get("x-test"), "method": request.method}
@@ -150,6 +159,8 @@ ROUTES = [
     RouteSpec("POST", "/ping", ping, "ping", max_body_bytes=UPLOAD_LIMIT),
     RouteSpec("GET", "/teapot", teapot, "teapot"),
     RouteSpec("GET", "/crash", crash, "crash"),
+    RouteSpec("GET", "/forbidden", forbidden, "forbidden"),
+    RouteSpec("GET", "/bad-tuple", bad_tuple, "bad_tuple"),
     RouteSpec("POST", "/async/echo", async_echo, "async_echo"),
     RouteSpec("GET", "/async/missing", async_missing, "async_missing"),
 ]
@@ -373,8 +384,9 @@ def test_handler_signatures_are_checked_when_the_app_is_built(shop: eventyard.Cl
     def star(*args: Any) -> None: ...
     def listy(tags: list[str]) -> None: ...
     def two_bodies(first: CheckoutRequest, body: dict[str, Any]) -> None: ...
+    def opaque(body: socket.socket) -> None: ...
 
-    for handler in (star, listy, two_bodies):
+    for handler in (star, listy, two_bodies, opaque):
         with pytest.raises(TypeError, match=f"route GET /x \\({handler.__name__}\\)"):
             create_asgi_app([RouteSpec("GET", "/x", handler, handler.__name__)], lambda: shop)
     twice = [RouteSpec("GET", "/x", ping, "a"), RouteSpec("GET", "/x", ping, "b")]
@@ -481,6 +493,16 @@ def test_async_handler_errors_map_too(live: Live) -> None:
     response = live.http.get("/async/missing")
     assert response.status_code == 404
     assert response.json()["error"] == "AWS.SimpleQueueService.NonExistentQueue"
+
+
+def test_http_exceptions_keep_their_status_and_detail(live: Live) -> None:
+    response = live.http.get("/forbidden")
+    assert response.status_code == 403
+    assert response.json() == {"error": "Forbidden", "message": "members only"}
+
+
+def test_a_tuple_that_is_not_status_and_body_is_a_server_error(live: Live) -> None:
+    assert live.http.get("/bad-tuple").status_code == 500
 
 
 def test_unexpected_errors_give_a_generic_500_and_a_logged_traceback(

@@ -14,8 +14,8 @@ a body past ``max_body_bytes`` -> 413 (Content-Length checked first, streamed
 bodies counted). Results: a ``Response`` as is, ``None`` -> 204, ``(status,
 body)`` -> that status, anything else -> JSON 200. Errors: ``{"error": code,
 "message": text}`` with 400 (``InvalidParameterValue``), 404 (``LookupError``
-ones), 503 + Retry-After (retryable), 409 (other eventyard errors); anything
-else -> 500 with a generic body, the traceback only in the log.
+ones), 503 + Retry-After (retryable), 409 (other eventyard errors but store
+failures); anything else -> 500 with a generic body, the traceback only in the log.
 
 Sync handlers run in the threadpool; their transaction is opened, used and
 closed on that thread (SQLite connections are per thread). Async handlers run
@@ -62,7 +62,7 @@ logger = logging.getLogger(__name__)
 #: How long `serve` lets in-flight requests finish once asked to stop.
 GRACEFUL_SHUTDOWN_SECONDS: Final = 10
 
-Source = Literal["transaction", "request", "client", "model", "body", "raw", "path", "query"]
+_Source = Literal["transaction", "request", "client", "model", "body", "raw", "path", "query"]
 _BODY_SOURCES: Final = ("model", "body", "raw")
 _SCALARS: Final = (str, int, float, bool, type(None))
 _EMPTY: Final = inspect.Parameter.empty
@@ -73,7 +73,7 @@ class _Param(NamedTuple):
     """Where one handler parameter comes from, and how its value is validated."""
 
     name: str
-    source: Source
+    source: _Source
     adapter: pydantic.TypeAdapter[Any] | None
     default: Any
 
@@ -118,21 +118,19 @@ def _render(result: object) -> Response:
         return result
     if result is None:
         return Response(status_code=204)
-    status = 200
+    status: object = 200
     if isinstance(result, tuple):
-        if len(result) != 2 or not _is_status(result[0]):
+        status = result[0] if len(result) == 2 else None
+        if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
             raise TypeError(
-                f"a handler returned a tuple of {len(result)} items; a tuple result must be "
+                f"a handler returned the tuple {result!r:.100}; a tuple result must be "
                 "(status, body) with an HTTP status from 100 to 599 (return a list for an array)"
             )
-        status, result = result
+        result = result[1]
         if result is None or status in (204, 304) or status < 200:
             return Response(status_code=status)
+    assert isinstance(status, int)
     return _json(status, result)
-
-
-def _is_status(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599
 
 
 def error_status(exc: EventyardError) -> int:
@@ -196,6 +194,13 @@ def _scalar_adapter(annotation: Any, where: str) -> pydantic.TypeAdapter[Any] | 
     return pydantic.TypeAdapter(annotation)
 
 
+def _adapter(annotation: Any, what: str) -> pydantic.TypeAdapter[Any]:
+    try:
+        return pydantic.TypeAdapter(annotation)
+    except pydantic.PydanticUserError as exc:
+        raise TypeError(f"{what}: pydantic cannot validate {annotation!r}: {exc}") from exc
+
+
 def _plan(spec: RouteSpec, where: str) -> tuple[_Param, ...]:
     """The binding of every parameter of a route's handler (raises TypeError if impossible)."""
     try:
@@ -204,14 +209,14 @@ def _plan(spec: RouteSpec, where: str) -> tuple[_Param, ...]:
         raise TypeError(f"{where}: cannot read the handler's signature: {exc}") from exc
     path_names = set(compile_path(spec.path)[2])
     params: list[_Param] = []
-    body_param: str | None = None
+    taken: dict[str, str] = {}  # "body" / "transaction" -> the parameter bound to it
     for p in signature.parameters.values():
         what = f"{where}: parameter {p.name!r}"
         if p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
             raise TypeError(f"{what}: handlers take named parameters only (no /, *args, **kw)")
         ann = p.annotation
         adapter: pydantic.TypeAdapter[Any] | None = None
-        source: Source
+        source: _Source
         if _is_subclass(ann, Transaction):
             source = "transaction"
         elif _is_subclass(ann, Request):
@@ -219,20 +224,18 @@ def _plan(spec: RouteSpec, where: str) -> tuple[_Param, ...]:
         elif _is_subclass(ann, Client):
             source = "client"
         elif _is_subclass(ann, pydantic.BaseModel):
-            source, adapter = "model", pydantic.TypeAdapter(ann)
+            source, adapter = "model", _adapter(ann, what)
         elif p.name in path_names:
             source, adapter = "path", _scalar_adapter(ann, what)
         elif p.name == "body":
             source = "raw" if ann is bytes else "body"
-            adapter = pydantic.TypeAdapter(Any if ann is _EMPTY else ann)
+            adapter = _adapter(Any if ann is _EMPTY else ann, what)
         else:
             source, adapter = "query", _scalar_adapter(ann, what)
-        if source in _BODY_SOURCES:
-            if body_param is not None:
-                raise TypeError(f"{what}: the body is bound to {body_param!r} already")
-            body_param = p.name
-        if source == "transaction" and any(q.source == "transaction" for q in params):
-            raise TypeError(f"{what}: one Transaction parameter per handler")
+        kind = "body" if source in _BODY_SOURCES else source
+        if kind in taken and kind in ("body", "transaction"):
+            raise TypeError(f"{what}: the {kind} is bound to {taken[kind]!r} already")
+        taken[kind] = p.name
         params.append(_Param(p.name, source, adapter, p.default))
     return tuple(params)
 
@@ -272,18 +275,17 @@ def _limited(receive: Receive, limit: int) -> Receive:
     return receive_within_limit
 
 
-class _LazyClient:
+def _lazy(factory: Callable[[], Client]) -> Callable[[], Client]:
     """The client, made by the factory at first use and shared afterwards."""
+    lock, made = threading.Lock(), list[Client]()
 
-    def __init__(self, factory: Callable[[], Client]) -> None:
-        self._factory, self._lock = factory, threading.Lock()
-        self._client: Client | None = None
+    def client() -> Client:
+        with lock:
+            if not made:
+                made.append(factory())
+            return made[0]
 
-    def __call__(self) -> Client:
-        with self._lock:
-            if self._client is None:
-                self._client = self._factory()
-            return self._client
+    return client
 
 
 # -- endpoints ---------------------------------------------------------------------
@@ -292,7 +294,7 @@ class _LazyClient:
 class _Endpoint:
     """The ASGI app of one route: bind, call the handler, render, map errors."""
 
-    def __init__(self, spec: RouteSpec, client: _LazyClient) -> None:
+    def __init__(self, spec: RouteSpec, client: Callable[[], Client]) -> None:
         self.spec = spec
         self.label = f"{spec.method} {spec.path} ({spec.name})"
         self.params = _plan(spec, f"route {self.label}")
@@ -366,10 +368,7 @@ class _Endpoint:
             return await run_in_threadpool(self._call_in_transaction, kwargs)
         if self.is_async:
             return _render(await self.spec.handler(**kwargs))
-        return await run_in_threadpool(self._call, kwargs)
-
-    def _call(self, kwargs: dict[str, Any]) -> Response:
-        return _render(self.spec.handler(**kwargs))
+        return await run_in_threadpool(lambda: _render(self.spec.handler(**kwargs)))
 
     def _call_in_transaction(self, kwargs: dict[str, Any]) -> Response:
         """On one worker thread: open, call, render, commit (or roll back if anything raised)."""
@@ -400,11 +399,10 @@ def _allowed_methods(request: Request) -> list[str]:
 def _http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     where = f"{request.method} {request.url.path}"
-    if exc.detail != HTTPStatus(exc.status_code).phrase:  # raised with its own message
-        return _error(exc.status_code, _code_of(exc.status_code), exc.detail, exc.headers)
-    if exc.status_code == 404:
+    by_router = exc.detail == HTTPStatus(exc.status_code).phrase  # not raised with a message
+    if by_router and exc.status_code == 404:
         return _error(404, "NotFound", f"no route matches {where}")
-    if exc.status_code == 405:
+    if by_router and exc.status_code == 405:
         allowed = _allowed_methods(request)
         message = f"{where}: method not allowed; allowed: {', '.join(allowed) or 'none'}"
         return _error(405, "MethodNotAllowed", message, {"Allow": ", ".join(allowed)})
@@ -428,7 +426,7 @@ def create_asgi_app(
     parameter). ``client_factory`` is called once, at the first request that
     needs the client; the client is shared, and closing it is the caller's job.
     """
-    client = _LazyClient(client_factory)
+    client = _lazy(client_factory)
     seen: set[tuple[str, str]] = set()
     starlette_routes: list[BaseRoute] = []
     for spec in routes:
@@ -495,6 +493,4 @@ def serve(
     try:
         _Server(config, ready, stop).run()
     except SystemExit as exc:  # uvicorn exits when it cannot bind or start up
-        raise OSError(
-            f"cannot serve HTTP on {host}:{port} (the uvicorn.error log says why)"
-        ) from exc
+        raise OSError(f"cannot serve HTTP on {host}:{port}; see the uvicorn.error log") from exc
