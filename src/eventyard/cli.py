@@ -422,6 +422,9 @@ def run_app(
             f"function(s){routes}; Ctrl-C to stop"
         )
         supervisor.wait()
+        if supervisor.failure is not None:
+            errors.print(f"[red]error[/red]: {supervisor.failure}", soft_wrap=True)
+            raise typer.Exit(code=2)
         console.print("stopped")
 
 

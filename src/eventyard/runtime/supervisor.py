@@ -60,6 +60,8 @@ class Supervisor:
         self._running: list[_Running] = []
         self._extra_threads: list[threading.Thread] = []
         self.http_ready = threading.Event()
+        #: Why the supervisor stopped on its own (e.g. the HTTP port was taken), if it did.
+        self.failure: str | None = None
 
     def start(self) -> Supervisor:
         client = self.client
@@ -116,10 +118,16 @@ class Supervisor:
         from eventyard.runtime.http import create_asgi_app, serve
 
         asgi = create_asgi_app(self.app.routes, lambda: self.client)
-        self._start_thread(
-            lambda: serve(asgi, host, port, ready=self.http_ready, stop=self.stop_event),
-            "eventyard-http",
-        )
+
+        def run_http() -> None:
+            try:
+                serve(asgi, host, port, ready=self.http_ready, stop=self.stop_event)
+            except OSError as exc:
+                self.failure = f"cannot serve HTTP on {host}:{port}: {exc}"
+                log.error(self.failure)
+                self.request_stop()
+
+        self._start_thread(run_http, "eventyard-http")
 
     def install_signal_handlers(self) -> None:
         def handle(signum: int, frame: Any) -> None:
