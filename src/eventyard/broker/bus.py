@@ -17,7 +17,6 @@ the store says the bus changed since (its generation moved).
 
 from __future__ import annotations
 
-import functools
 import json
 import uuid
 from collections.abc import Iterable, Mapping
@@ -44,6 +43,9 @@ from eventyard.model.bus_config import (
     check_event_size,
     check_rule_name,
     event_json,
+    event_time_ms_of,
+    ingestion_time,
+    moment_ms,
     rfc3339,
 )
 from eventyard.model.ids import new_message_ids
@@ -225,7 +227,7 @@ class EventBus:
         ``rules`` limits the replay to those rules. A dispatcher carries it out.
         """
         check_rule_name(name, "replay name")
-        start_ms, end_ms = _moment_ms(start, "start"), _moment_ms(end, "end")
+        start_ms, end_ms = moment_ms(start, "start"), moment_ms(end, "end")
         if start_ms >= end_ms:
             raise InvalidParameterValue(f"start ({start}) must be before end ({end})")
         if end_ms > self._client.now_ms():
@@ -300,7 +302,7 @@ class EventBus:
             try:
                 if events is not None:
                     event = events[index]
-                    event_time_ms = _time_ms(event["time"])
+                    event_time_ms = event_time_ms_of(event["time"])
                 else:
                     if not isinstance(item, Mapping):
                         raise EntryError("InvalidArgument", "an entry must be a mapping")
@@ -374,7 +376,7 @@ class EventBus:
                     archived.append(ArchivedEvent(record.id, event_time_ms, event["id"], text))
         nested: list[PublishPlan] = []
         direct: list[QueueDelivery] = []
-        ingestion = _ingestion_time(now_ms)
+        ingestion = ingestion_time(now_ms)
         for rule in matched:
             for target in rule.targets:
                 delivery = self._deliver(
@@ -584,25 +586,3 @@ def _queue_message(
             )
         ],
     )
-
-
-@functools.lru_cache(maxsize=4)
-def _ingestion_time(now_ms: int) -> str:
-    """``aws.events.event.ingestion-time``: formatted once per put, not once per event."""
-    return rfc3339(datetime.fromtimestamp(now_ms / 1000, tz=UTC))
-
-
-def _moment_ms(value: object, field: str) -> int:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise InvalidParameterValue(f"{field} must be timezone-aware")
-        return int(value.timestamp() * 1000)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return int(value * 1000)
-    raise InvalidParameterValue(
-        f"{field} must be a datetime or epoch seconds, got {shorten(value)}"
-    )
-
-
-def _time_ms(text: str) -> int:
-    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)

@@ -9,6 +9,7 @@ What needs the store (does the target queue exist) lives in the broker.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -219,3 +220,25 @@ def check_event_size(text: str) -> None:
             "EventTooLarge",
             f"the event is {size} bytes; an entry may have at most {limits.EVENT_ENTRY_MAX_BYTES}",
         )
+
+
+@functools.lru_cache(maxsize=4)
+def ingestion_time(now_ms: int) -> str:
+    """``aws.events.event.ingestion-time``: formatted once per put, not once per event."""
+    return rfc3339(datetime.fromtimestamp(now_ms / 1000, tz=UTC))
+
+
+def moment_ms(value: object, field: str) -> int:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise InvalidParameterValue(f"{field} must be timezone-aware")
+        return int(value.timestamp() * 1000)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value * 1000)
+    raise InvalidParameterValue(
+        f"{field} must be a datetime or epoch seconds, got {shorten(value)}"
+    )
+
+
+def event_time_ms_of(text: str) -> int:
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
