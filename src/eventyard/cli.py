@@ -48,10 +48,10 @@ DbOption = Annotated[
 
 
 @contextmanager
-def _session(db: str | None) -> Iterator[eventyard.Client]:
+def _session(db: str | None, durability: str = "full") -> Iterator[eventyard.Client]:
     """A client for one command; an eventyard error ends the command with one line, exit 2."""
     try:
-        with eventyard.connect(db) as client:
+        with eventyard.connect(db, durability=durability) as client:  # type: ignore[arg-type]
             yield client
     except EventyardError as exc:
         raise _fail(exc) from None
@@ -412,7 +412,7 @@ def run_app(
         application = load_app(reference)
     except EventyardError as exc:
         raise _fail(exc) from None
-    with _session(db or application.database_url) as client:
+    with _session(db or application.database_url, application.durability) as client:
         apply_app(application, client)
         supervisor = Supervisor(application, reference, client, http=(host, port)).start()
         supervisor.install_signal_handlers()
@@ -450,7 +450,7 @@ def run_worker(
             application = application.with_functions(set(function))
     except EventyardError as exc:
         raise _fail(exc) from None
-    with _session(db or application.database_url) as client:
+    with _session(db or application.database_url, application.durability) as client:
         apply_app(application, client)
         supervisor = Supervisor(application, reference, client, run_dispatcher=False).start()
         supervisor.install_signal_handlers()
@@ -489,6 +489,21 @@ def bench_fanout(
 ) -> None:
     """Topic publish (2, 5, 10 queues) and bus put_events (300 rules) vs direct send_batch."""
     from eventyard.benchmarks.fanout import main as bench_main
+
+    raise typer.Exit(
+        code=bench_main(messages=messages, runs=runs, durability=durability, as_json=as_json)
+    )
+
+
+@bench_app.command("consume")
+def bench_consume(
+    messages: int = 100_000,
+    runs: int = 3,
+    durability: Annotated[str, typer.Option(help="full, process or both.")] = "both",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """A no-op queue function (batch 10 and 100, 1 and 2 workers) vs the raw receive loop."""
+    from eventyard.benchmarks.consume import main as bench_main
 
     raise typer.Exit(
         code=bench_main(messages=messages, runs=runs, durability=durability, as_json=as_json)

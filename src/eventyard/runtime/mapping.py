@@ -91,22 +91,28 @@ class QueueMapping:
             remaining = window_ends - time.monotonic()
             if remaining <= 0:
                 break
-            batch.extend(
-                self._queue.receive(
-                    max_messages=spec.batch_size - len(batch),
-                    wait_seconds=min(remaining, 20.0),
-                    visibility_timeout=self._visibility,
+            try:
+                batch.extend(
+                    self._queue.receive(
+                        max_messages=spec.batch_size - len(batch),
+                        # In slices, like the first poll: a stop is seen within one.
+                        wait_seconds=min(remaining, POLL_SLICE_SECONDS),
+                        visibility_timeout=self._visibility,
+                    )
                 )
-            )
+            except EventyardError:
+                self._release(batch)  # what was gathered goes back at once
+                raise
         return batch
+
+    def _release(self, batch: list[Message]) -> None:
+        for start in range(0, len(batch), 10):
+            self._queue.change_visibility_batch([(m, 0) for m in batch[start : start + 10]])
 
     def _process(self, batch: list[Message]) -> None:
         spec = self._spec
         if self._stop.is_set():
-            # Shutting down before this batch started: give it back at once.
-            self._queue.change_visibility_batch([(m, 0) for m in batch[:10]])
-            for start in range(10, len(batch), 10):
-                self._queue.change_visibility_batch([(m, 0) for m in batch[start : start + 10]])
+            self._release(batch)  # shutting down before this batch started: give it back
             return
         region = self._client.identity.region
         records = [record_of(m, self._arn, region) for m in batch]

@@ -35,10 +35,13 @@ class WorkerFailed(EventyardError):
 class WorkerProcess:
     """A handle on one worker process of one function."""
 
-    def __init__(self, app_reference: str, function: str, database_url: str) -> None:
+    def __init__(
+        self, app_reference: str, function: str, database_url: str, durability: str = "full"
+    ) -> None:
         self.app_reference = app_reference
         self.function = function
         self.database_url = database_url
+        self.durability = durability
         self._process: subprocess.Popen[bytes] | None = None
         self._buffer = b""
 
@@ -49,6 +52,7 @@ class WorkerProcess:
     def start(self) -> None:
         env = dict(os.environ)
         env["EVENTYARD_DB"] = self.database_url
+        env["EVENTYARD_DURABILITY"] = self.durability
         self._process = subprocess.Popen(
             [sys.executable, "-m", "eventyard.runtime.worker", self.app_reference, self.function],
             stdin=subprocess.PIPE,

@@ -19,8 +19,14 @@ BACKOFF_MAX_SECONDS: Final = 10.0
 
 class WorkerSlot:
     def __init__(
-        self, app_reference: str, function: str, database_url: str, stop: threading.Event
+        self,
+        app_reference: str,
+        function: str,
+        database_url: str,
+        stop: threading.Event,
+        durability: str = "full",
     ) -> None:
+        self._durability = durability
         self._app_reference = app_reference
         self._function = function
         self._database_url = database_url
@@ -39,7 +45,9 @@ class WorkerSlot:
         if self._failures:
             delay = min(BACKOFF_FIRST_SECONDS * 2 ** (self._failures - 1), BACKOFF_MAX_SECONDS)
             self._stop.wait(delay)
-        worker = WorkerProcess(self._app_reference, self._function, self._database_url)
+        worker = WorkerProcess(
+            self._app_reference, self._function, self._database_url, self._durability
+        )
         try:
             worker.start()
         except WorkerFailed:

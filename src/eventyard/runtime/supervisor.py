@@ -68,7 +68,13 @@ class Supervisor:
         database_url = client.url
         for spec in self.app.functions.values():
             for index in range(spec.max_concurrency):
-                slot = WorkerSlot(self.app_reference, spec.name, database_url, self.stop_event)
+                slot = WorkerSlot(
+                    self.app_reference,
+                    spec.name,
+                    database_url,
+                    self.stop_event,
+                    client.store.durability,
+                )
                 loop: QueueMapping | AsyncInvoker
                 if spec.trigger == "queue":
                     loop = QueueMapping(client, spec, slot, self.stop_event)

@@ -36,7 +36,10 @@ def current_client() -> eventyard.Client:
     """The worker's client (opened on first use, on the app's database)."""
     global _client
     if _client is None:
-        _client = eventyard.connect(_database_url)
+        durability = os.environ.get("EVENTYARD_DURABILITY", "full")
+        _client = eventyard.connect(
+            _database_url, durability="process" if durability == "process" else "full"
+        )
     return _client
 
 
