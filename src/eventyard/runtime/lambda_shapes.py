@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 import time
@@ -123,7 +124,7 @@ def _sqs_record(record: Mapping[str, Any]) -> dict[str, Any]:
         "body": record["body"],
         "attributes": attributes,
         "messageAttributes": message_attributes,
-        "md5OfBody": record["md5_of_body"],
+        "md5OfBody": record.get("md5_of_body") or _md5(record["body"]),
         "eventSource": "aws:sqs",
         "eventSourceARN": record["queue_arn"],
         "awsRegion": record["region"],
@@ -518,3 +519,8 @@ class LambdaContext:
             f"LambdaContext(function_name={self.function_name!r}, "
             f"aws_request_id={self.aws_request_id!r})"
         )
+
+
+def _md5(text: str) -> str:
+    """SQS's MD5 of the body (only Lambda-style handlers see it, so it is computed here)."""
+    return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()

@@ -20,7 +20,7 @@ import logging
 import math
 import threading
 import time
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from eventyard.broker.client import Client
 from eventyard.broker.queue import Queue
@@ -57,25 +57,49 @@ class QueueMapping:
         self._stop = stop
         self._queue: Queue = client.get_queue(spec.queue)
         self._arn = self._queue.arn
+        # A batch may wait for the window, then for the batch ahead of it (claimed while
+        # that one runs), then run: it stays invisible for all of that.
         self._visibility = max(
             self._queue.attributes.visibility_timeout,
-            math.ceil(spec.batching_window_seconds + spec.timeout_seconds)
+            math.ceil(spec.batching_window_seconds + 2 * spec.timeout_seconds)
             + VISIBILITY_MARGIN_SECONDS,
         )
         self.invocations = 0
         self.messages = 0
 
     def run(self) -> None:
+        """Pipelined: while the worker runs one batch, the next is claimed, and sent at once
+        when the reply comes; the finished batch is settled after that."""
+        running: _Sent | None = None
         while not self._stop.is_set():
             try:
-                batch = self._gather()
-                if batch:
-                    self._process(batch)
+                if running is None:
+                    batch = self._gather()
+                    if batch:
+                        running = self._send(batch)
+                    continue
+                # Claim ahead (no waiting) while the worker is busy.
+                ahead = self._queue.receive(
+                    max_messages=self._spec.batch_size,
+                    wait_seconds=0,
+                    visibility_timeout=self._visibility,
+                )
+                reply = self._wait(running)
+                following = None
+                if ahead and not self._stop.is_set():
+                    following = self._send(ahead)
+                elif ahead:
+                    self._release(ahead)
+                self._finish(running, reply)
+                running = following
             except EventyardError:
                 logging.getLogger("eventyard.runtime").exception(
                     "function %s: a round failed; going on", self._spec.name
                 )
+                running = None
                 self._stop.wait(1.0)
+        if running is not None:
+            self._finish(running, self._wait(running))
 
     def _gather(self) -> list[Message]:
         spec = self._spec
@@ -109,23 +133,39 @@ class QueueMapping:
         for start in range(0, len(batch), 10):
             self._queue.change_visibility_batch([(m, 0) for m in batch[start : start + 10]])
 
-    def _process(self, batch: list[Message]) -> None:
+    def _send(self, batch: list[Message]) -> _Sent | None:
+        """Hand a batch to the worker; None if it went back (shutting down)."""
         spec = self._spec
         if self._stop.is_set():
             self._release(batch)  # shutting down before this batch started: give it back
-            return
+            return None
         region = self._client.identity.region
         records = [record_of(m, self._arn, region) for m in batch]
         started = time.monotonic()
-        error: dict[str, Any] | None = None
-        failed: set[str] = set()
         try:
-            reply = self._slot.call(
-                {"kind": "batch", "records": records, "timeout_ms": spec.timeout_seconds * 1000},
-                spec.timeout_seconds + 1,
+            self._slot.send(
+                {"kind": "batch", "records": records, "timeout_ms": spec.timeout_seconds * 1000}
             )
         except WorkerFailed as exc:
-            reply = {"error": {"type": exc.error_type, "message": str(exc), "traceback": ""}}
+            return _Sent(batch, started, _failure(exc))
+        return _Sent(batch, started, None)
+
+    def _wait(self, sent: _Sent | None) -> dict[str, Any]:
+        if sent is None:
+            return {"failed": []}
+        if sent.failure is not None:
+            return sent.failure
+        try:
+            return self._slot.wait_reply(sent.started + self._spec.timeout_seconds + 1)
+        except WorkerFailed as exc:
+            return _failure(exc)
+
+    def _finish(self, sent: _Sent | None, reply: dict[str, Any]) -> None:
+        if sent is None:
+            return
+        spec = self._spec
+        batch = sent.batch
+        error: dict[str, Any] | None = None
         if "error" in reply:
             error = reply["error"]
             failed = {m.message_id for m in batch}
@@ -136,14 +176,15 @@ class QueueMapping:
         self._settle(batch, failed, error)
         self.invocations += 1
         self.messages += len(batch)
-        log_invocation(
-            function=spec.name,
-            batch_size=len(batch),
-            outcome="error" if error else ("partial" if failed else "ok"),
-            failed=len(failed),
-            duration_ms=round((time.monotonic() - started) * 1000, 1),
-            error=None if error is None else error.get("type"),
-        )
+        if invocations_log.isEnabledFor(logging.INFO):
+            log_invocation(
+                function=spec.name,
+                batch_size=len(batch),
+                outcome="error" if error else ("partial" if failed else "ok"),
+                failed=len(failed),
+                duration_ms=round((time.monotonic() - sent.started) * 1000, 1),
+                error=None if error is None else error.get("type"),
+            )
 
     def _settle(self, batch: list[Message], failed: set[str], error: dict[str, Any] | None) -> None:
         done = [m for m in batch if m.message_id not in failed]
@@ -173,6 +214,18 @@ class QueueMapping:
                 if m.message_id in failed
             ]
         )
+
+
+class _Sent(NamedTuple):
+    """A batch handed to the worker (or that failed on the way)."""
+
+    batch: list[Message]
+    started: float
+    failure: dict[str, Any] | None
+
+
+def _failure(exc: WorkerFailed) -> dict[str, Any]:
+    return {"error": {"type": exc.error_type, "message": str(exc), "traceback": ""}}
 
 
 def _fifo_failures(batch: list[Message], failed: set[str]) -> set[str]:

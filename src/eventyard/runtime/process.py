@@ -44,6 +44,9 @@ class WorkerProcess:
         self.durability = durability
         self._process: subprocess.Popen[bytes] | None = None
         self._buffer = b""
+        self._stdin_fd = -1
+        self._stdout_fd = -1
+        self._selector: selectors.BaseSelector | None = None
 
     @property
     def pid(self) -> int | None:
@@ -63,6 +66,13 @@ class WorkerProcess:
             start_new_session=True,
         )
         self._buffer = b""
+        assert self._process.stdin is not None
+        assert self._process.stdout is not None
+        self._stdin_fd = self._process.stdin.fileno()
+        self._stdout_fd = self._process.stdout.fileno()
+        # One selector for the worker's life: a reply wait is on the hot path.
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._stdout_fd, selectors.EVENT_READ)
         reply = self._read_line(time.monotonic() + READY_TIMEOUT_SECONDS)
         if not reply.get("ready"):
             raise WorkerFailed("WorkerStartFailed", f"worker of {self.function!r} did not start")
@@ -72,40 +82,44 @@ class WorkerProcess:
 
     def call(self, request: dict[str, Any], timeout_seconds: float) -> dict[str, Any]:
         """Send one request and wait for its reply, at most ``timeout_seconds``."""
-        process = self._process
-        if process is None or process.stdin is None or process.poll() is not None:
+        self.send(request)
+        return self.wait_reply(time.monotonic() + timeout_seconds)
+
+    def send(self, request: dict[str, Any]) -> None:
+        """Write one request without waiting (the reply is read by `wait_reply`)."""
+        if self._stdin_fd < 0:
             raise WorkerFailed("WorkerCrashed", f"the worker of {self.function!r} is not running")
-        line = json.dumps(request, separators=(",", ":")).encode("utf-8") + b"\n"
+        data = json.dumps(request, separators=(",", ":")).encode("utf-8") + b"\n"
         try:
-            process.stdin.write(line)
-            process.stdin.flush()
-        except (BrokenPipeError, OSError):
+            view = memoryview(data)
+            while view:
+                written = os.write(self._stdin_fd, view)
+                view = view[written:]
+        except OSError:
             raise WorkerFailed("WorkerCrashed", self._death()) from None
-        return self._read_line(time.monotonic() + timeout_seconds)
+
+    def wait_reply(self, deadline: float) -> dict[str, Any]:
+        """Read one reply line; past ``deadline`` the worker is killed (a runaway handler)."""
+        return self._read_line(deadline)
 
     def _read_line(self, deadline: float) -> dict[str, Any]:
-        process = self._process
-        assert process is not None
-        assert process.stdout is not None
-        stream = process.stdout
-        with selectors.DefaultSelector() as selector:
-            selector.register(stream, selectors.EVENT_READ)
-            while b"\n" not in self._buffer:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    self.kill()
-                    raise WorkerFailed(
-                        "Timeout", f"function {self.function!r} ran past its timeout"
-                    )
-                if not selector.select(remaining):
-                    continue
-                chunk = os.read(stream.fileno(), 65536)
-                if not chunk:
-                    raise WorkerFailed("WorkerCrashed", self._death())
-                self._buffer += chunk
-                if len(self._buffer) > REPLY_MAX_BYTES:
-                    self.kill()
-                    raise WorkerFailed("InvalidReply", "the worker's reply is too large")
+        selector = self._selector
+        if selector is None:
+            raise WorkerFailed("WorkerCrashed", f"the worker of {self.function!r} is not running")
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.kill()
+                raise WorkerFailed("Timeout", f"function {self.function!r} ran past its timeout")
+            if not selector.select(remaining):
+                continue
+            chunk = os.read(self._stdout_fd, 65536)
+            if not chunk:
+                raise WorkerFailed("WorkerCrashed", self._death())
+            self._buffer += chunk
+            if len(self._buffer) > REPLY_MAX_BYTES:
+                self.kill()
+                raise WorkerFailed("InvalidReply", "the worker's reply is too large")
         line, _, self._buffer = self._buffer.partition(b"\n")
         reply: dict[str, Any] = json.loads(line)
         return reply
@@ -129,6 +143,19 @@ class WorkerProcess:
         if process is not None and process.poll() is None:
             process.kill()
             process.wait()
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
+        if self._selector is not None:
+            self._selector.close()
+            self._selector = None
+        process = self._process
+        if process is not None:
+            for stream in (process.stdin, process.stdout):
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
+        self._stdin_fd = self._stdout_fd = -1
 
     def stop(self, timeout: float = 5.0) -> None:
         """Ask the worker to exit (stdin closed), then kill it if it does not."""
@@ -142,5 +169,4 @@ class WorkerProcess:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.kill()
-        if process.stdout is not None:
-            process.stdout.close()
+        self._close_pipes()

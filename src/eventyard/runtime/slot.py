@@ -9,6 +9,7 @@ little and never takes the supervisor down.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, Final
 
 from eventyard.runtime.process import WorkerFailed, WorkerProcess
@@ -59,9 +60,26 @@ class WorkerSlot:
 
     def call(self, request: dict[str, Any], timeout_seconds: float) -> dict[str, Any]:
         """One call; a worker that failed is killed, and replaced at the next call."""
+        self.send(request)
+        return self.wait_reply(time.monotonic() + timeout_seconds)
+
+    def send(self, request: dict[str, Any]) -> None:
+        """Hand a request to the worker (started first if need be) without waiting."""
         worker = self._ensure()
         try:
-            reply = worker.call(request, timeout_seconds)
+            worker.send(request)
+        except WorkerFailed:
+            self._failures += 1
+            worker.kill()
+            raise
+
+    def wait_reply(self, deadline: float) -> dict[str, Any]:
+        """The reply to the request sent last; the worker is killed past ``deadline``."""
+        worker = self._worker
+        if worker is None:
+            raise WorkerFailed("WorkerCrashed", f"no worker of {self._function!r} is running")
+        try:
+            reply = worker.wait_reply(deadline)
         except WorkerFailed:
             self._failures += 1
             worker.kill()

@@ -4,8 +4,9 @@ A received queue message travels as a *record* dict:
 
 ``{"message_id", "receipt_handle", "body" (text; bytes as base64), "body_kind",
 "attributes" ({"name": {"DataType", "StringValue" | "BinaryValue" (base64)}}),
-"system_attributes" ({"ApproximateReceiveCount": "1", ...}), "md5_of_body",
-"queue", "queue_arn", "region"}``
+"system_attributes" ({"ApproximateReceiveCount": "1", ...}), "queue",
+"queue_arn", "region"}`` (``md5_of_body`` is computed by the worker, for
+Lambda-style handlers only).
 
 Requests and replies are one JSON object per line. Workers rebuild native
 `Batch` objects or AWS Lambda event shapes from records.
@@ -14,7 +15,6 @@ Requests and replies are one JSON object per line. Workers rebuild native
 from __future__ import annotations
 
 import base64
-import hashlib
 from typing import Any
 
 from eventyard.model.message import Message
@@ -44,7 +44,6 @@ def record_of(message: Message, queue_arn: str, region: str) -> dict[str, Any]:
         "body_kind": message.body_kind,
         "attributes": attributes,
         "system_attributes": message.system_attributes,
-        "md5_of_body": hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest(),
         "queue": message.queue,
         "queue_arn": queue_arn,
         "region": region,
