@@ -68,38 +68,46 @@ class QueueMapping:
         self.messages = 0
 
     def run(self) -> None:
-        """Pipelined: while the worker runs one batch, the next is claimed, and sent at once
-        when the reply comes; the finished batch is settled after that."""
+        """Pipelined: while the worker runs one batch, the next one is already claimed; it is
+        sent the moment the reply comes, and the finished batch's deletes and the next
+        claim share one write transaction."""
         running: _Sent | None = None
+        ahead: list[Message] = []
         while not self._stop.is_set():
             try:
                 if running is None:
                     batch = self._gather()
-                    if batch:
-                        running = self._send(batch)
+                    if not batch:
+                        continue
+                    running = self._send(batch)
+                    ahead = self._claim_ahead()
                     continue
-                # Claim ahead (no waiting) while the worker is busy.
-                ahead = self._queue.receive(
-                    max_messages=self._spec.batch_size,
-                    wait_seconds=0,
-                    visibility_timeout=self._visibility,
-                )
                 reply = self._wait(running)
-                following = None
-                if ahead and not self._stop.is_set():
-                    following = self._send(ahead)
-                elif ahead:
-                    self._release(ahead)
-                self._finish(running, reply)
+                following = self._send(ahead) if ahead else None
+                with self._client.transaction():
+                    self._finish(running, reply)
+                    ahead = self._claim_ahead() if following is not None else []
                 running = following
             except EventyardError:
                 logging.getLogger("eventyard.runtime").exception(
                     "function %s: a round failed; going on", self._spec.name
                 )
-                running = None
+                running, ahead = None, []
                 self._stop.wait(1.0)
         if running is not None:
             self._finish(running, self._wait(running))
+        if ahead:
+            self._release(ahead)
+
+    def _claim_ahead(self) -> list[Message]:
+        """The next batch, without waiting, while the worker is busy (nothing when stopping)."""
+        if self._stop.is_set():
+            return []
+        return self._queue.receive(
+            max_messages=self._spec.batch_size,
+            wait_seconds=0,
+            visibility_timeout=self._visibility,
+        )
 
     def _gather(self) -> list[Message]:
         spec = self._spec
