@@ -2,11 +2,17 @@
 
 Each worker slot of a consumer function has one of these loops: it gathers a
 batch (a long poll, then more receives until the batch is full or the
-batching window ends), keeps it invisible for the window plus the function's
-timeout, sends it to its worker, and settles it: the messages that succeeded
-are deleted, the failed ones stay in flight until their visibility timeout
-(then come back, and reach the DLQ after ``max_receive_count``), and every
-failure is recorded with the message (error type, message, traceback tail).
+batching window ends), sends it to its worker, and settles it: the messages
+that succeeded are deleted, the failed ones stay in flight until their
+visibility timeout (then come back, and reach the DLQ after
+``max_receive_count``), and every failure is recorded with the message (error
+type, message, traceback tail).
+
+The loop is pipelined: while the worker runs a batch, the next one is
+already claimed (without waiting), so it is sent the moment the reply comes;
+the finished batch's deletes and the claim after that share one write
+transaction. A batch therefore stays invisible for the batching window plus
+twice the function's timeout (plus 5 s), whatever the queue's setting.
 
 FIFO queues: the group lock keeps one group's messages out of concurrent
 batches; within a batch, once a message of a group fails, the later messages
