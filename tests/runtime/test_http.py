@@ -9,6 +9,7 @@ one transaction, so "both or neither" is checked on the queues themselves.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 import threading
@@ -571,3 +572,39 @@ def test_serve_raises_when_the_port_is_taken(shop: eventyard.Client) -> None:
         port = taken.getsockname()[1]
         with pytest.raises(OSError, match=f"127.0.0.1:{port}"):
             serve(app, "127.0.0.1", port, stop=threading.Event())
+
+
+def test_a_lambda_style_route_gets_the_http_api_v2_event(shop: eventyard.Client) -> None:
+    """A handler written for API Gateway + Lambda runs unchanged (powertools' data class too)."""
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        parsed = APIGatewayProxyEventV2(event)
+        assert context.get_remaining_time_in_millis() > 0
+        return {
+            "statusCode": 201,
+            "headers": {"x-order": parsed.path_parameters["order_id"]},
+            "body": json.dumps(
+                {
+                    "route": event["routeKey"],
+                    "q": parsed.query_string_parameters["q"],
+                    "body": parsed.json_body,
+                }
+            ),
+        }
+
+    def broken(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return {"statusCode": "not a number"}
+
+    routes = [
+        RouteSpec("POST", "/orders/{order_id}", handler, "handler", style="lambda"),
+        RouteSpec("GET", "/broken", broken, "broken", style="lambda"),
+    ]
+    with running(routes, shop) as live:
+        response = live.http.post("/orders/42?q=x", json={"n": 1})
+        assert response.status_code == 201
+        assert response.headers["x-order"] == "42"
+        assert response.json() == {"route": "POST /orders/{order_id}", "q": "x", "body": {"n": 1}}
+        failed = live.http.get("/broken")
+        assert failed.status_code == 500
+        assert failed.json() == {"message": "Internal Server Error"}

@@ -384,8 +384,14 @@ class App:
         *,
         name: str | None = None,
         max_body_bytes: int = ROUTE_BODY_DEFAULT_BYTES,
+        style: str = "native",
     ) -> Callable[[F], F]:
-        """An HTTP route (the API Gateway role), served by `eventyard run`."""
+        """An HTTP route (the API Gateway role), served by `eventyard run`.
+
+        ``style="lambda"``: the handler is ``handler(event, context)`` as written
+        for AWS, getting API Gateway's HTTP API (payload format 2.0) event.
+        """
+        route_style = check_style(style)
         verb = method.upper() if isinstance(method, str) else ""
         if verb not in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"):
             raise InvalidParameterValue(f"route method {shorten(method)} is not an HTTP method")
@@ -398,7 +404,9 @@ class App:
             for existing in self.routes:
                 if (existing.method, existing.path) == (verb, path):
                     raise InvalidParameterValue(f"route {verb} {path} is declared twice")
-            self.routes.append(RouteSpec(verb, path, handler, route_name, max_body_bytes))
+            self.routes.append(
+                RouteSpec(verb, path, handler, route_name, max_body_bytes, route_style)
+            )
             return handler
 
         return register

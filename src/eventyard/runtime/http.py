@@ -33,8 +33,10 @@ import json
 import logging
 import socket
 import threading
+import time
 import types
 import typing
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, Final, Literal, NamedTuple
@@ -53,6 +55,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from eventyard.broker.client import Client
 from eventyard.broker.transaction import Transaction
 from eventyard.errors import EventyardError, InvalidParameterValue, StoreError
+from eventyard.runtime import lambda_shapes
 from eventyard.runtime.specs import RouteSpec
 
 __all__ = ["GRACEFUL_SHUTDOWN_SECONDS", "create_asgi_app", "error_status", "serve"]
@@ -381,6 +384,57 @@ class _Endpoint:
             return _render(result)
 
 
+class _LambdaEndpoint:
+    """A route whose handler was written for AWS: ``handler(event, context)``, HTTP API v2."""
+
+    def __init__(self, spec: RouteSpec) -> None:
+        self.spec = spec
+        self.label = f"{spec.method} {spec.path} ({spec.name})"
+        self.route_key = f"{spec.method} {spec.path}"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, _limited(receive, self.spec.max_body_bytes))
+        try:
+            declared = request.headers.get("content-length") or ""
+            if declared.isdigit() and int(declared) > self.spec.max_body_bytes:
+                raise _BodyTooLarge(self.spec.max_body_bytes)
+            body = await request.body()
+            event = lambda_shapes.http_api_event(
+                request.method,
+                request.url.path,
+                request.url.query,
+                request.headers.items(),
+                body,
+                {k: str(v) for k, v in request.path_params.items()},
+                self.route_key,
+                str(uuid.uuid4()),
+                request.client.host if request.client else "127.0.0.1",
+                int(time.time() * 1000),
+            )
+            response = await run_in_threadpool(self._call, event)
+        except Exception as exc:
+            response = _error_response(exc, self.label)
+        await response(scope, receive, send)
+
+    def _call(self, event: dict[str, Any]) -> Response:
+        context = lambda_shapes.LambdaContext(
+            function_name=self.spec.name,
+            aws_request_id=event["requestContext"]["requestId"],
+            deadline=time.monotonic() + self.spec.timeout_seconds,
+        )
+        try:
+            status, headers, content = lambda_shapes.http_api_response(
+                self.spec.handler(event, context)
+            )
+        except lambda_shapes.MalformedHttpResponse:
+            logger.exception("route %s returned a malformed response", self.label)
+            status, headers, content = lambda_shapes.INTERNAL_SERVER_ERROR
+        response = Response(content, status_code=status)
+        for name, value in headers:
+            response.headers.append(name, value)
+        return response
+
+
 # -- the application ---------------------------------------------------------------
 
 
@@ -434,7 +488,9 @@ def create_asgi_app(
         if (method, spec.path) in seen:
             raise InvalidParameterValue(f"route {method} {spec.path} is declared twice")
         seen.add((method, spec.path))
-        endpoint = _Endpoint(spec, client)
+        endpoint: _Endpoint | _LambdaEndpoint = (
+            _LambdaEndpoint(spec) if spec.style == "lambda" else _Endpoint(spec, client)
+        )
         starlette_routes.append(Route(spec.path, endpoint, methods=[method], name=spec.name))
     return Starlette(
         routes=[*starlette_routes, *extra_routes],

@@ -78,6 +78,9 @@ class RouteSpec:
     handler: Callable[..., Any]
     name: str
     max_body_bytes: int = ROUTE_BODY_DEFAULT_BYTES
+    #: "lambda": ``handler(event, context)`` with API Gateway's HTTP API (v2) event.
+    style: HandlerStyle = "native"
+    timeout_seconds: int = 30
 
 
 def check_style(style: object) -> HandlerStyle:
