@@ -394,14 +394,15 @@ def _configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(name)s %(message)s", stream=sys.stderr)
 
 
-@app.command("run")
-def run_app(
-    app_reference: Annotated[str, typer.Argument(help="path/to/app.py or package.module:app")],
-    db: DbOption = None,
-    host: Annotated[str, typer.Option(help="HTTP address (loopback by default).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+def _supervise(
+    app_reference: str,
+    db: str | None,
+    *,
+    functions: list[str] | None = None,
+    http: tuple[str, int] | None = None,
+    dispatcher: bool = True,
 ) -> None:
-    """Apply an app and run it: HTTP routes, the dispatcher and every function, until Ctrl-C."""
+    """Load and apply an app, run its supervisor until a signal, exit 0 (2 on a failure)."""
     from eventyard.runtime.apply import apply_app
     from eventyard.runtime.loader import load_app
     from eventyard.runtime.supervisor import Supervisor
@@ -410,22 +411,41 @@ def run_app(
     reference = _app_reference(app_reference)
     try:
         application = load_app(reference)
+        if functions:
+            application = application.with_functions(set(functions))
     except EventyardError as exc:
         raise _fail(exc) from None
     with _session(db or application.database_url, application.durability) as client:
         apply_app(application, client)
-        supervisor = Supervisor(application, reference, client, http=(host, port)).start()
+        supervisor = Supervisor(
+            application, reference, client, http=http, run_dispatcher=dispatcher
+        ).start()
         supervisor.install_signal_handlers()
-        routes = f", HTTP on http://{host}:{port}" if application.routes else ""
+        served = (
+            f", HTTP on http://{http[0]}:{http[1]}"
+            if http is not None and application.routes
+            else ""
+        )
         console.print(
-            f"running {application.name!r} on {client.url}: {len(application.functions)} "
-            f"function(s){routes}; Ctrl-C to stop"
+            f"running {application.name!r} on {client.url}: "
+            f"{', '.join(application.functions) or 'no functions'}{served}; Ctrl-C to stop"
         )
         supervisor.wait()
         if supervisor.failure is not None:
             errors.print(f"[red]error[/red]: {supervisor.failure}", soft_wrap=True)
             raise typer.Exit(code=2)
         console.print("stopped")
+
+
+@app.command("run")
+def run_app(
+    app_reference: Annotated[str, typer.Argument(help="path/to/app.py or package.module:app")],
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="HTTP address (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+) -> None:
+    """Apply an app and run it: HTTP routes, the dispatcher and every function, until Ctrl-C."""
+    _supervise(app_reference, db, http=(host, port))
 
 
 @app.command("worker")
@@ -438,28 +458,7 @@ def run_worker(
     ] = None,
 ) -> None:
     """Run an app's functions only (no HTTP, no dispatcher), e.g. on another machine."""
-    from eventyard.runtime.apply import apply_app
-    from eventyard.runtime.loader import load_app
-    from eventyard.runtime.supervisor import Supervisor
-
-    _configure_logging()
-    reference = _app_reference(app_reference)
-    try:
-        application = load_app(reference)
-        if function:
-            application = application.with_functions(set(function))
-    except EventyardError as exc:
-        raise _fail(exc) from None
-    with _session(db or application.database_url, application.durability) as client:
-        apply_app(application, client)
-        supervisor = Supervisor(application, reference, client, run_dispatcher=False).start()
-        supervisor.install_signal_handlers()
-        console.print(
-            f"worker for {application.name!r} on {client.url}: "
-            f"{', '.join(application.functions) or 'no functions'}; Ctrl-C to stop"
-        )
-        supervisor.wait()
-        console.print("stopped")
+    _supervise(app_reference, db, functions=function, dispatcher=False)
 
 
 @bench_app.command("queue")

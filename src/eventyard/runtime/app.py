@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from eventyard.errors import InvalidParameterValue
 from eventyard.model.names import check_int_range, check_queue_name, shorten
@@ -141,6 +141,20 @@ def _destination(value: object, field_name: str) -> Destination | None:
     )
 
 
+class _AsyncOptions(NamedTuple):
+    """How an asynchronously invoked function runs (shared by on_event and on_topic)."""
+
+    name: str | None
+    style: str
+    max_concurrency: int
+    timeout_seconds: int
+    retries: int
+    max_event_age_seconds: int
+    on_success: object
+    on_failure: object
+    memory_limit_mb: int | None
+
+
 class App:
     """An event-driven application: its topology, functions and routes."""
 
@@ -250,39 +264,26 @@ class App:
 
         return register
 
-    def _async_function(
-        self,
-        handler: Callable[..., Any],
-        *,
-        name: str | None,
-        style: str,
-        max_concurrency: int,
-        timeout_seconds: int,
-        retries: int,
-        max_event_age_seconds: int,
-        on_success: object,
-        on_failure: object,
-        memory_limit_mb: int | None,
-    ) -> FunctionSpec:
+    def _async_function(self, handler: Callable[..., Any], options: _AsyncOptions) -> FunctionSpec:
         spec = FunctionSpec(
-            name=name or handler.__name__,
+            name=options.name or handler.__name__,
             handler=handler,
             trigger="async",
-            max_concurrency=check_int_range(max_concurrency, "max_concurrency", 1, 1000),
+            max_concurrency=check_int_range(options.max_concurrency, "max_concurrency", 1, 1000),
             timeout_seconds=check_int_range(
-                timeout_seconds, "timeout_seconds", 1, TIMEOUT_MAX_SECONDS
+                options.timeout_seconds, "timeout_seconds", 1, TIMEOUT_MAX_SECONDS
             ),
-            style=check_style(style),
-            retries=check_int_range(retries, "retries", 0, ASYNC_RETRIES_MAX),
+            style=check_style(options.style),
+            retries=check_int_range(options.retries, "retries", 0, ASYNC_RETRIES_MAX),
             max_event_age_seconds=check_int_range(
-                max_event_age_seconds,
+                options.max_event_age_seconds,
                 "max_event_age_seconds",
                 ASYNC_EVENT_AGE_MIN_SECONDS,
                 ASYNC_EVENT_AGE_DEFAULT_SECONDS,
             ),
-            on_success=_destination(on_success, "on_success"),
-            on_failure=_destination(on_failure, "on_failure"),
-            memory_limit_mb=memory_limit_mb,
+            on_success=_destination(options.on_success, "on_success"),
+            on_failure=_destination(options.on_failure, "on_failure"),
+            memory_limit_mb=options.memory_limit_mb,
         )
         self._add_function(spec)
         return spec
@@ -311,19 +312,20 @@ class App:
         gets the same event and a Lambda context.
         """
 
+        options = _AsyncOptions(
+            name,
+            style,
+            max_concurrency,
+            timeout_seconds,
+            retries,
+            max_event_age_seconds,
+            on_success,
+            on_failure,
+            memory_limit_mb,
+        )
+
         def register(handler: F) -> F:
-            spec = self._async_function(
-                handler,
-                name=name,
-                style=style,
-                max_concurrency=max_concurrency,
-                timeout_seconds=timeout_seconds,
-                retries=retries,
-                max_event_age_seconds=max_event_age_seconds,
-                on_success=on_success,
-                on_failure=on_failure,
-                memory_limit_mb=memory_limit_mb,
-            )
+            spec = self._async_function(handler, options)
             rule_name = rule or spec.name
             self.bus(bus).rule(rule_name, pattern=pattern, schedule=schedule).target(
                 f"function:{spec.name}", id=spec.name, **target_options
@@ -355,23 +357,24 @@ class App:
         """
         ref = topic if isinstance(topic, TopicRef) else self.topic(topic)
 
+        options = _AsyncOptions(
+            name,
+            style,
+            max_concurrency,
+            timeout_seconds,
+            retries,
+            max_event_age_seconds,
+            on_success,
+            on_failure,
+            memory_limit_mb,
+        )
+
         def register(handler: F) -> F:
-            spec = self._async_function(
-                handler,
-                name=name,
-                style=style,
-                max_concurrency=max_concurrency,
-                timeout_seconds=timeout_seconds,
-                retries=retries,
-                max_event_age_seconds=max_event_age_seconds,
-                on_success=on_success,
-                on_failure=on_failure,
-                memory_limit_mb=memory_limit_mb,
-            )
-            options: dict[str, Any] = {"filter_policy_scope": filter_policy_scope}
+            spec = self._async_function(handler, options)
+            subscription: dict[str, Any] = {"filter_policy_scope": filter_policy_scope}
             if filter_policy is not None:
-                options["filter_policy"] = filter_policy
-            ref.subscriptions.append(Subscription(f"function:{spec.name}", options))
+                subscription["filter_policy"] = filter_policy
+            ref.subscriptions.append(Subscription(f"function:{spec.name}", subscription))
             return handler
 
         return register
