@@ -116,3 +116,28 @@ def test_async_functions_get_their_invocation_queue(client: Client) -> None:
     assert client.store.get_queue("eventyard:fn:handler").name == "eventyard:fn:handler"
     assert [s.protocol for s in client.get_topic("t").subscriptions()] == ["function"]
     assert [t.kind for t in client.bus().rule("on_shop").targets()] == ["function"]
+
+
+def test_setup_hooks_run_at_every_apply_after_the_topology(client: Client) -> None:
+    app = App("shop")
+    app.queue("orders")
+    seen: list[list[str]] = []
+
+    @app.setup
+    def create_tables(given: Client) -> None:
+        seen.append(given.list_queues())  # the declarations are applied first
+        with given.transaction() as tx:
+            tx.execute("CREATE TABLE IF NOT EXISTS stock (sku TEXT PRIMARY KEY, quantity INT)")
+            tx.execute("INSERT OR IGNORE INTO stock VALUES ('book', 5)")
+
+    apply_app(app, client)
+    apply_app(app, client)
+    assert seen == [["orders"], ["orders"]]
+    with client.transaction() as tx:
+        assert tx.execute("SELECT quantity FROM stock").fetchall() == [(5,)]
+    assert app.with_functions(set()).setup_hooks == [create_tables]
+
+
+def test_setup_needs_a_function() -> None:
+    with pytest.raises(eventyard.InvalidParameterValue, match=r"app\.setup needs a function"):
+        App("shop").setup("CREATE TABLE x")  # type: ignore[arg-type]

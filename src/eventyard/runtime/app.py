@@ -169,6 +169,7 @@ class App:
         self.buses: dict[str, BusRef] = {"default": BusRef("default")}
         self.functions: dict[str, FunctionSpec] = {}
         self.routes: list[RouteSpec] = []
+        self.setup_hooks: list[Callable[[Any], None]] = []
 
     def __repr__(self) -> str:
         return f"App({self.name!r})"
@@ -379,6 +380,19 @@ class App:
 
         return register
 
+    # -- the app's own tables ----------------------------------------------------
+    def setup(self, hook: F) -> F:
+        """Run ``hook(client)`` whenever the app is applied, after its declarations.
+
+        For the app's own tables and seed data in the same database (``CREATE
+        TABLE IF NOT EXISTS``, ``INSERT OR IGNORE``): it must be idempotent, as
+        `eventyard run`, `eventyard worker` and every apply call it again.
+        """
+        if not callable(hook):
+            raise InvalidParameterValue(f"app.setup needs a function, got {shorten(hook)}")
+        self.setup_hooks.append(hook)
+        return hook
+
     # -- routes ----------------------------------------------------------------
     def route(
         self,
@@ -428,7 +442,7 @@ class App:
         """A copy that runs only some functions (for `eventyard worker --function`)."""
         copy = App(self.name, db=self.database_url, durability=self.durability)
         copy.queues, copy.topics, copy.buses = self.queues, self.topics, self.buses
-        copy.routes = self.routes
+        copy.routes, copy.setup_hooks = self.routes, self.setup_hooks
         copy.functions = {n: self.function(n) for n in sorted(names)}
         return copy
 

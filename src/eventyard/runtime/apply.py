@@ -3,7 +3,8 @@
 Idempotent: applying the same app twice changes nothing the second time, and
 the app file wins where the database differs (queue attributes,
 subscription options, rules and their targets are brought in line). Nothing
-is deleted. Function mappings are checked against the queues they read
+is deleted. Then the app's `App.setup` hooks run (its own tables). Function
+mappings are checked against the queues they read
 (FIFO batch limits, visibility timeout against the function timeout).
 """
 
@@ -55,6 +56,8 @@ def apply_app(app: App, client: Client) -> None:
             )
             for target in rule_ref.targets:
                 rule.add_target(target.target, **target.options)
+    for hook in app.setup_hooks:
+        hook(client)
 
 
 def _bare(endpoint: str) -> str:

@@ -15,7 +15,12 @@ from eventyard.runtime.app import App
 
 def load_app(reference: str) -> App:
     """``path/to/app.py`` (its folder goes on sys.path), ``path/to/app.py:name`` or
-    ``package.module:name``; without a name, the module's ``app`` or its only App."""
+    ``package.module:name``; without a name, the module's ``app`` or its only App.
+
+    A file inside a package (its folder has an ``__init__.py``) is imported as
+    that package's module, the folder above the top package going on sys.path,
+    so the app's relative imports (``from .labels import print_label``) work.
+    """
     target, _, attribute = (
         reference.partition(":")
         if not _is_windows_path(reference)
@@ -39,10 +44,32 @@ def _is_windows_path(reference: str) -> bool:
     return len(reference) > 2 and reference[1] == ":" and reference[2] in "\\/"
 
 
+def _package_module(full: str) -> tuple[str, str] | None:
+    """(folder for sys.path, dotted module name) of a file inside a package, else None."""
+    folder, parts = os.path.dirname(full), [os.path.splitext(os.path.basename(full))[0]]
+    while os.path.isfile(os.path.join(folder, "__init__.py")):
+        parts.insert(0, os.path.basename(folder))
+        folder = os.path.dirname(folder)
+    if len(parts) == 1 or not all(part.isidentifier() for part in parts):
+        return None
+    return folder, ".".join(parts)
+
+
 def _load_file(path: str) -> ModuleType:
     full = os.path.abspath(path)
     if not os.path.isfile(full):
         raise InvalidParameterValue(f"app file {path!r} does not exist")
+    in_package = _package_module(full)
+    if in_package is not None:
+        root, dotted = in_package
+        if root not in sys.path:
+            sys.path.insert(0, root)
+        try:
+            return importlib.import_module(dotted)
+        except ImportError as exc:
+            raise InvalidParameterValue(
+                f"cannot import app file {path!r} as {dotted}: {exc}"
+            ) from None
     folder = os.path.dirname(full)
     if folder not in sys.path:
         sys.path.insert(0, folder)

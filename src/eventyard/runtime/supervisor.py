@@ -64,7 +64,10 @@ class Supervisor:
         self.failure: str | None = None
 
     def start(self) -> Supervisor:
+        from eventyard.idempotency import set_default_client
+
         client = self.client
+        set_default_client(client)  # @idempotent in routes and in-process code: this client
         database_url = client.url
         for spec in self.app.functions.values():
             for index in range(spec.max_concurrency):
