@@ -64,15 +64,26 @@ def _fail(exc: EventyardError) -> typer.Exit:
 
 @app.command()
 def demo(
-    db: Annotated[
+    folder: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--db", help="SQLite file to use (default: a fresh temporary file)."),
+        typer.Option(
+            "--dir", help="A new or empty folder for the shop (default: a temporary one)."
+        ),
     ] = None,
+    port: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            min=1, max=65535, help="API port on 127.0.0.1 (default 8000, else a free one)."
+        ),
+    ] = None,
+    exit_after: Annotated[
+        bool, typer.Option("--exit", help="End after the scenario instead of serving on.")
+    ] = False,
 ) -> None:
-    """Run the narrated demo: batches, a poison message, redelivery, the DLQ, redrive."""
+    """The chapter's checkout system, running, with a narrated scenario and live figures."""
     from eventyard.demo import run_demo
 
-    raise typer.Exit(code=run_demo(db, console))
+    raise typer.Exit(code=run_demo(folder, console, port=port, exit_after=exit_after))
 
 
 @queues_app.command("list")

@@ -64,8 +64,12 @@ def test_partial_batch_failure_deletes_only_the_successes(
         def handle(batch, context):
             response = eventyard.BatchResponse()
             for record in batch:
-                if record.body["n"] % 3 == 0:
+                if record.body["n"] == 3:
                     response.fail(record)
+                elif record.body["n"] == 6:
+                    response.fail(record, LookupError(f"no sku for {record.body['n']}"))
+                elif record.body["n"] == 9:
+                    response.fail(record, "the printer jammed")
                 else:
                     context.client.get_queue("done").send(record.body)
             return response
@@ -73,11 +77,20 @@ def test_partial_batch_failure_deletes_only_the_successes(
         run_dispatcher=False,
     )
     orders = client.get_queue("orders")
-    orders.send_batch([{"n": n} for n in range(1, 10)])
+    sent = orders.send_batch([{"n": n} for n in range(1, 10)])
     supervisor.start()
     wait_until(lambda: client.get_queue("done").stats().visible == 6)
     wait_until(lambda: orders.stats().in_flight == 3)
     assert orders.stats().visible == 0
+    reasons = [
+        [(f.error_type, f.error_message) for f in client.message_failures(sent[n - 1].message_id)]
+        for n in (3, 6, 9)
+    ]
+    assert reasons == [
+        [("BatchItemFailure", "the handler reported this message as failed")],
+        [("LookupError", "no sku for 6")],
+        [("BatchItemFailure", "the printer jammed")],
+    ]
 
 
 def test_a_poison_message_reaches_the_dlq_with_its_last_error(

@@ -180,14 +180,16 @@ class QueueMapping:
         spec = self._spec
         batch = sent.batch
         error: dict[str, Any] | None = None
+        reasons: dict[str, dict[str, str]] = {}
         if "error" in reply:
             error = reply["error"]
             failed = {m.message_id for m in batch}
         else:
             failed = set(reply["failed"])
+            reasons = reply.get("reasons") or {}
             if self._queue.fifo and failed:
                 failed = _fifo_failures(batch, failed)
-        self._settle(batch, failed, error)
+        self._settle(batch, failed, error, reasons)
         self.invocations += 1
         self.messages += len(batch)
         if invocations_log.isEnabledFor(logging.INFO):
@@ -200,34 +202,40 @@ class QueueMapping:
                 error=None if error is None else error.get("type"),
             )
 
-    def _settle(self, batch: list[Message], failed: set[str], error: dict[str, Any] | None) -> None:
+    def _settle(
+        self,
+        batch: list[Message],
+        failed: set[str],
+        error: dict[str, Any] | None,
+        reasons: dict[str, dict[str, str]],
+    ) -> None:
         done = [m for m in batch if m.message_id not in failed]
         for start in range(0, len(done), 10):
             self._queue.delete_batch(done[start : start + 10])
         if not failed:
             return
         now_ms = self._client.now_ms()
-        details = error or {
+        reported = error or {
             "type": "BatchItemFailure",
             "message": "the handler reported this message as failed",
-            "traceback": "",
         }
-        self._client.store.record_failures(
-            [
-                FailureRecord(
-                    m.message_id,
-                    m.queue,
-                    self._spec.name,
-                    m.receive_count,
-                    str(details.get("type", "Error")),
-                    str(details.get("message", "")),
-                    str(details.get("traceback", "")),
-                    now_ms,
+        records = []
+        for m in batch:
+            if m.message_id in failed:
+                details = reasons.get(m.message_id, reported)
+                records.append(
+                    FailureRecord(
+                        m.message_id,
+                        m.queue,
+                        self._spec.name,
+                        m.receive_count,
+                        str(details.get("type", "Error")),
+                        str(details.get("message", "")),
+                        str(details.get("traceback", "")),
+                        now_ms,
+                    )
                 )
-                for m in batch
-                if m.message_id in failed
-            ]
-        )
+        self._client.store.record_failures(records)
 
 
 class _Sent(NamedTuple):

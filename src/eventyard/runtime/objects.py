@@ -119,15 +119,25 @@ class Batch(Sequence[Record]):
 
 
 class BatchResponse:
-    """A partial batch failure: the messages to retry; every other one is deleted."""
+    """A partial batch failure: the messages to retry; every other one is deleted.
+
+    ``fail(record, reason)``: the reason (an exception or a text) is kept in the
+    message's failure records, next to the attempt, as a raised error would be.
+    """
 
     def __init__(self, failed: Sequence[Record | str] = ()) -> None:
         self.failed: list[str] = []
+        self.reasons: dict[str, dict[str, str]] = {}
         for item in failed:
             self.fail(item)
 
-    def fail(self, item: Record | str) -> BatchResponse:
-        self.failed.append(item.message_id if isinstance(item, Record) else str(item))
+    def fail(self, item: Record | str, reason: BaseException | str | None = None) -> BatchResponse:
+        message_id = item.message_id if isinstance(item, Record) else str(item)
+        self.failed.append(message_id)
+        if isinstance(reason, BaseException):
+            self.reasons[message_id] = {"type": type(reason).__name__, "message": str(reason)}
+        elif reason is not None:
+            self.reasons[message_id] = {"type": "BatchItemFailure", "message": str(reason)}
         return self
 
     def to_lambda(self) -> dict[str, list[dict[str, str]]]:

@@ -107,7 +107,13 @@ class Handler:
         else:
             event = Batch([Record(r) for r in records], records[0]["queue"], self.spec.name)
         result = self._call(event, request["timeout_ms"])
-        return {"failed": failed_ids(result, ids)}
+        reply: dict[str, Any] = {"failed": failed_ids(result, ids)}
+        if isinstance(result, BatchResponse) and result.reasons:
+            reply["reasons"] = {
+                message_id: {key: text[:2000] for key, text in reason.items()}
+                for message_id, reason in result.reasons.items()
+            }
+        return reply
 
     def invoke(self, request: dict[str, Any]) -> dict[str, Any]:
         invocation = request["invocation"]
