@@ -119,3 +119,37 @@ def test_put_events_inside_a_transaction(shop: Client) -> None:
     checkout(fail=False)
     assert review.stats().visible == 1
     assert _orders(shop) == 1
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (
+            lambda tx: tx.send_batch("audit", ["ok", {"body": "x", "delay_seconds": 901}]),
+            eventyard.InvalidParameterValue,
+        ),
+        (
+            lambda tx: tx.publish_batch("NewOrderEvent", [{"message": "ok"}, {"message": ""}]),
+            eventyard.EventyardError,
+        ),
+        (
+            lambda tx: tx.put_events(
+                [
+                    {"source": "shop", "detail_type": "OrderPlaced", "detail": {}},
+                    {"source": "shop", "detail_type": "OrderPlaced", "detail": "not an object"},
+                ]
+            ),
+            eventyard.EventyardError,
+        ),
+    ],
+    ids=["send_batch", "publish_batch", "put_events"],
+)
+def test_a_failed_batch_entry_in_a_transaction_raises_and_rolls_everything_back(
+    shop: Client, call: object, error: type[Exception]
+) -> None:
+    assert callable(call)
+    with pytest.raises(error), shop.transaction() as tx:
+        tx.execute("INSERT INTO orders (id, total) VALUES (?, ?)", (8, 10))
+        call(tx)
+    assert _orders(shop) == 0
+    assert all(shop.get_queue(q).stats().total == 0 for q in shop.list_queues())

@@ -276,3 +276,34 @@ def test_a_lambda_style_handler_runs_unchanged_with_powertools(
     assert (
         json.dumps(sorted(m.body["n"] for m in client.get_queue("done").receive(10))) == "[1, 3, 4]"
     )
+
+
+def test_a_failed_message_returns_after_the_queues_visibility_timeout_not_the_claims(
+    run_app: RunApp,
+) -> None:
+    # The mapping claims batches for window + 2 x timeout + 5 s (here 7 s) so a batch waiting
+    # its turn never reappears; a failure shortens that to the queue's own 1 s.
+    client, supervisor = run_app(
+        """
+        import time
+        import eventyard
+        app = eventyard.App("t")
+        orders = app.queue("orders", visibility_timeout=1)
+        tries = app.queue("tries")
+
+        @app.consumer(orders, batch_size=1, timeout_seconds=1, max_concurrency=1)
+        def handle(batch, context):
+            record = batch[0]
+            context.client.get_queue("tries").send({"at": time.time(), "n": record.receive_count})
+            if record.receive_count == 1:
+                raise RuntimeError("first try fails")
+        """,
+        run_dispatcher=False,
+    )
+    client.get_queue("orders").send("x")
+    supervisor.start()
+    tries = client.get_queue("tries")
+    wait_until(lambda: tries.stats().visible == 2, timeout=30)
+    first, second = sorted((m.body for m in tries.receive(max_messages=2)), key=lambda b: b["n"])
+    assert (first["n"], second["n"]) == (1, 2)
+    assert second["at"] - first["at"] < 7  # the claim's 7 s did not hold it back

@@ -9,6 +9,11 @@ consumer before the commit: an
 order is never saved without its event, nor an event sent for an order that
 was not saved. No relay process is needed — the queues are in the same
 database as the data.
+
+Inside a transaction the batch calls are all or nothing: an entry that fails
+(too large, a bad attribute, ...) raises its error, and the block's rollback
+takes the other entries and the application's writes with it. Outside one,
+`Queue.send_batch` and friends report per entry, as AWS does.
 """
 
 from __future__ import annotations
@@ -72,7 +77,10 @@ class Transaction:
         return self._queue(queue).send(body, **options)
 
     def send_batch(self, queue: Queue | str, entries: Iterable[Any]) -> BatchResult[SendResult]:
-        return self._queue(queue).send_batch(entries)
+        """`Queue.send_batch` inside the transaction; a failed entry raises its error."""
+        result = self._queue(queue).send_batch(entries)
+        result.raise_for_errors()
+        return result
 
     def publish(self, topic: Topic | str, message: Any, **options: Any) -> str:
         """`Topic.publish` inside the transaction (same options)."""
@@ -81,11 +89,17 @@ class Transaction:
     def publish_batch(
         self, topic: Topic | str, entries: Iterable[Any]
     ) -> BatchResult[PublishResult]:
-        return self._topic(topic).publish_batch(entries)
+        """`Topic.publish_batch` inside the transaction; a failed entry raises its error."""
+        result = self._topic(topic).publish_batch(entries)
+        result.raise_for_errors()
+        return result
 
     def put_events(
         self, entries: Iterable[Mapping[str, Any]], bus: EventBus | str = "default"
     ) -> BatchResult[PutEventsResult]:
-        """`EventBus.put_events` inside the transaction (the default bus unless named)."""
+        """`EventBus.put_events` inside the transaction (the default bus unless named);
+        a failed entry raises its error."""
         handle = self._client.bus(bus) if isinstance(bus, str) else bus
-        return handle.put_events(entries)
+        result = handle.put_events(entries)
+        result.raise_for_errors()
+        return result

@@ -23,7 +23,7 @@ import eventyard
 
 APP_MODULE: Final = "eventyard.examples.checkout.app"
 #: How long a failed message waits before its next try in the demo (the example's default: 30).
-DEMO_RETRY_SECONDS: Final = "3"
+DEMO_RETRY_SECONDS: Final = "2"
 DEFAULT_PORT: Final = 8000
 STARTUP_SECONDS: Final = 30
 
@@ -85,7 +85,11 @@ def run_demo(
     except OSError as exc:
         out.print(f"[red]error[/red]: cannot listen on 127.0.0.1:{port}: {exc}")
         return 2
-    return _run(folder, database, listen_port, out, exit_after)
+    try:
+        return _run(folder, database, listen_port, out, exit_after)
+    except KeyboardInterrupt:
+        out.print("\ninterrupted: the shop is stopped; its files stay in " + folder)
+        return 130
 
 
 def _run(folder: str, database: str, port: int, out: Console, exit_after: bool) -> int:
@@ -140,6 +144,7 @@ def _run(folder: str, database: str, port: int, out: Console, exit_after: bool) 
             )
             supervisor.install_signal_handlers()
             supervisor.wait()
+            out.print("stopped")
             return 0
         finally:
             shop.close()

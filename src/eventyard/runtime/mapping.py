@@ -190,6 +190,7 @@ class QueueMapping:
             if self._queue.fifo and failed:
                 failed = _fifo_failures(batch, failed)
         self._settle(batch, failed, error, reasons)
+        self._retry_after_visibility_timeout(batch, failed, sent.started)
         self.invocations += 1
         self.messages += len(batch)
         if invocations_log.isEnabledFor(logging.INFO):
@@ -201,6 +202,25 @@ class QueueMapping:
                 duration_ms=round((time.monotonic() - sent.started) * 1000, 1),
                 error=None if error is None else error.get("type"),
             )
+
+    def _retry_after_visibility_timeout(
+        self, batch: list[Message], failed: set[str], started: float
+    ) -> None:
+        """Failed messages come back one visibility timeout after their invocation began.
+
+        They were claimed for longer (see ``self._visibility``) so that a batch
+        waiting its turn never reappears; a failure shortens that to what the
+        queue's own visibility timeout leaves, as it would on AWS.
+        """
+        if not failed:
+            return
+        elapsed = time.monotonic() - started
+        delay = max(0, math.ceil(self._queue.attributes.visibility_timeout - elapsed))
+        if delay >= self._visibility - elapsed:
+            return  # the claim ends sooner anyway
+        retry = [(m, delay) for m in batch if m.message_id in failed]
+        for start in range(0, len(retry), 10):
+            self._queue.change_visibility_batch(retry[start : start + 10])
 
     def _settle(
         self,
