@@ -148,8 +148,13 @@ def test_a_failed_batch_entry_in_a_transaction_raises_and_rolls_everything_back(
     shop: Client, call: object, error: type[Exception]
 ) -> None:
     assert callable(call)
-    with pytest.raises(error), shop.transaction() as tx:
-        tx.execute("INSERT INTO orders (id, total) VALUES (?, ?)", (8, 10))
-        call(tx)
+
+    def checkout() -> None:
+        with shop.transaction() as tx:
+            tx.execute("INSERT INTO orders (id, total) VALUES (?, ?)", (8, 10))
+            call(tx)
+
+    with pytest.raises(error):
+        checkout()
     assert _orders(shop) == 0
     assert all(shop.get_queue(q).stats().total == 0 for q in shop.list_queues())
