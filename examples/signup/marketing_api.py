@@ -24,7 +24,6 @@ import json
 import threading
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import uvicorn
@@ -32,6 +31,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from .local_service import LocalService
 
 __all__ = ["MarketingApi", "create_app", "main", "read_contacts"]
 
@@ -80,7 +81,7 @@ def create_app(folder: Path | str) -> Starlette:
     )
 
 
-class MarketingApi:
+class MarketingApi(LocalService):
     """The marketing API on ``host:port``, served by uvicorn in a thread between start and stop."""
 
     def __init__(self, folder: Path | str, *, host: str = "127.0.0.1", port: int = 8026) -> None:
@@ -123,17 +124,6 @@ class MarketingApi:
 
     def contacts(self) -> list[dict[str, Any]]:
         return read_contacts(self.folder)
-
-    def __enter__(self) -> MarketingApi:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def main(argv: list[str] | None = None) -> None:

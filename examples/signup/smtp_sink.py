@@ -26,12 +26,13 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
-from types import TracebackType
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 __all__ = ["SmtpSink", "main", "read_mails"]
+
+from .local_service import LocalService
 
 
 class _SaveToFolder:
@@ -61,7 +62,7 @@ def read_mails(folder: Path | str) -> list[EmailMessage]:
     return mails
 
 
-class SmtpSink:
+class SmtpSink(LocalService):
     """The SMTP sink on ``host:port``, served by a background thread between start and stop."""
 
     def __init__(self, folder: Path | str, *, host: str = "127.0.0.1", port: int = 8025) -> None:
@@ -84,17 +85,6 @@ class SmtpSink:
 
     def mails(self) -> list[EmailMessage]:
         return read_mails(self.folder)
-
-    def __enter__(self) -> SmtpSink:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def main(argv: list[str] | None = None) -> None:

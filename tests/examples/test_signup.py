@@ -18,16 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eventyard.examples.signup.marketing_api import MarketingApi
+from eventyard.examples.signup.smtp_sink import SmtpSink
 from running_app import RunningApp, free_port, running_app, wait_until
 
 import eventyard
-
-try:  # installed: eventyard.examples; from a checkout (python -m pytest at the root): examples
-    from eventyard.examples.signup.marketing_api import MarketingApi
-    from eventyard.examples.signup.smtp_sink import SmtpSink
-except ImportError:
-    from examples.signup.marketing_api import MarketingApi
-    from examples.signup.smtp_sink import SmtpSink
 
 APP = str(Path(__file__).parents[2] / "examples" / "signup" / "app.py")
 
