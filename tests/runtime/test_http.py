@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import httpx
 import pydantic
@@ -83,8 +83,8 @@ def get_order(order_id: int, tx: eventyard.Transaction) -> Any:
 
 
 def search(
-    q: str,
-    limit: int = 10,
+    q: Annotated[str, pydantic.StringConstraints(min_length=1, max_length=20)],
+    limit: Annotated[int, pydantic.Field(ge=1, le=100)] = 10,
     exact: bool = False,
     min_total: float | None = None,
     sort: Literal["asc", "desc"] = "asc",
@@ -356,6 +356,11 @@ def test_query_parameters_by_name_and_type(live: Live) -> None:
     response = live.http.get("/search", params={"q": "x", "min_total": "1.5", "sort": "desc"})
     assert response.json()["min_total"] == 1.5
     assert response.json()["sort"] == "desc"
+    constrained = live.http.get("/search", params={"q": "x" * 21, "limit": "0"})
+    assert {(tuple(e["loc"]), e["type"]) for e in constrained.json()["detail"]} == {
+        (("query", "q"), "string_too_long"),
+        (("query", "limit"), "greater_than_equal"),
+    }
     bad = live.http.get("/search", params={"limit": "lots", "sort": "up"})
     assert bad.status_code == 422
     assert {(tuple(e["loc"]), e["type"]) for e in bad.json()["detail"]} == {

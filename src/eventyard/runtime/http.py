@@ -183,6 +183,9 @@ def _scalar_adapter(annotation: Any, where: str) -> pydantic.TypeAdapter[Any] | 
     if annotation is _EMPTY or annotation is Any:
         return None
     origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:  # a scalar with constraints, e.g. StringConstraints(...)
+        _scalar_adapter(typing.get_args(annotation)[0], where)
+        return _adapter(annotation, where)
     if origin is Literal:
         ok = all(isinstance(arg, str | int) for arg in typing.get_args(annotation))
     elif origin is typing.Union or origin is types.UnionType:
@@ -192,7 +195,7 @@ def _scalar_adapter(annotation: Any, where: str) -> pydantic.TypeAdapter[Any] | 
     if not ok:
         raise TypeError(
             f"{where} is annotated {annotation!r}; path and query parameters take str, int, "
-            "float, bool, a Literal or an Optional of those"
+            "float, bool, a Literal or an Optional of those (Annotated with constraints too)"
         )
     return pydantic.TypeAdapter(annotation)
 
