@@ -1,0 +1,1 @@
+"""The admin surface: admin API, dashboard, metrics, and who may use them."""
