@@ -2,14 +2,16 @@
 
 Drawn with reportlab (its ``code128`` barcode); written atomically (a temporary
 file, fsync, rename) under the order's own name, so printing an order twice
-(a redelivery after a crash) leaves one complete label, never a torn one.
+(a redelivery after a crash) leaves one complete label, never a torn one. The
+temporary file has the order's name too: a crash mid-write leaves it behind
+only until the redelivered order is printed again (one printer: the shipping
+function runs with ``max_concurrency=1``, so two writers never share it).
 """
 
 from __future__ import annotations
 
 import io
 import os
-import tempfile
 from typing import Any, Final
 
 from reportlab.graphics.barcode.code128 import Code128
@@ -69,9 +71,9 @@ def write_label(folder: str, order: dict[str, Any]) -> str:
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, label_name(order["order_id"]))
     data = render_label(order)
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".label-", suffix=".tmp")
+    temporary = os.path.join(folder, f".{label_name(order['order_id'])}.tmp")
     try:
-        with os.fdopen(descriptor, "wb") as file:
+        with open(temporary, "wb") as file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())

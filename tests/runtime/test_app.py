@@ -141,3 +141,19 @@ def test_setup_hooks_run_at_every_apply_after_the_topology(client: Client) -> No
 def test_setup_needs_a_function() -> None:
     with pytest.raises(eventyard.InvalidParameterValue, match=r"app\.setup needs a function"):
         App("shop").setup("CREATE TABLE x")  # type: ignore[arg-type]
+
+
+def test_an_app_narrowed_to_some_functions_still_applies_whole(client: Client) -> None:
+    app = App("shop")
+    orders = app.queue("orders")
+    app.consumer(orders)(handler)
+
+    @app.on_event(pattern={"source": ["shop"]})
+    def review(event: dict) -> None: ...
+
+    only_consumer = app.with_functions({"handler"})
+    apply_app(only_consumer, client)  # the rule targets review: its queue must exist too
+    assert list(only_consumer.functions) == ["handler"]
+    assert [(t.kind, t.endpoint) for r in client.bus().rules() for t in r.targets()] == [
+        ("function", "review")
+    ]

@@ -60,7 +60,9 @@ def start_eventyard(
             stderr=subprocess.STDOUT,
             text=True,
             env={**os.environ, **(env or {})},
-            start_new_session=True,  # kill -9 of the group takes its worker processes too
+            # Its own group: kill -9 of the group takes the supervisor (its function workers
+            # have their own sessions; they finish the batch in hand and exit on stdin EOF).
+            start_new_session=True,
         )
     finally:
         log.close()

@@ -168,6 +168,8 @@ class App:
         self.topics: dict[str, TopicRef] = {}
         self.buses: dict[str, BusRef] = {"default": BusRef("default")}
         self.functions: dict[str, FunctionSpec] = {}
+        #: Every function the app file declares (`functions` may be a subset to run).
+        self.declared_functions = self.functions
         self.routes: list[RouteSpec] = []
         self.setup_hooks: list[Callable[[Any], None]] = []
 
@@ -444,6 +446,7 @@ class App:
         copy.queues, copy.topics, copy.buses = self.queues, self.topics, self.buses
         copy.routes, copy.setup_hooks = self.routes, self.setup_hooks
         copy.functions = {n: self.function(n) for n in sorted(names)}
+        copy.declared_functions = self.declared_functions  # applied whole: rules target them
         return copy
 
     def spec(self, name: str, **changes: Any) -> FunctionSpec:

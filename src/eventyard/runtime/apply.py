@@ -31,7 +31,7 @@ def apply_app(app: App, client: Client) -> None:
     """Bring the database in line with the app's declarations."""
     for ref in _queues_in_order(app):
         _apply_queue(client, ref)
-    for spec in app.functions.values():
+    for spec in app.declared_functions.values():
         if spec.trigger == "async":
             _apply_invocation_queue(client, spec)
         else:
