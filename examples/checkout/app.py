@@ -27,7 +27,7 @@ from starlette.requests import Request
 
 import eventyard
 
-from .labels import write_label
+from .labels import labels_folder, write_label
 from .orders import (
     ORDER_ID,
     OrderRequest,
@@ -35,10 +35,13 @@ from .orders import (
     find_order,
     new_order_id,
     order_event,
+    quantities_by_sku,
     save_order,
     stock_levels,
+    take_stock_for,
+    unknown_skus,
 )
-from .printer import OutOfPaper, PrinterChange, PrinterState, change_printer, read_printer
+from .printer import OutOfPaper, add_printer_routes, read_printer
 
 RETRY_SECONDS: Final = int(os.environ.get("CHECKOUT_RETRY_SECONDS", "30"))
 MAX_RECEIVES: Final = 3
@@ -116,15 +119,7 @@ def get_stock(tx: eventyard.Transaction) -> dict[str, int]:
     return stock_levels(tx)
 
 
-@app.route("GET", "/printer")
-def get_printer(tx: eventyard.Transaction) -> PrinterState:
-    return read_printer(tx)
-
-
-@app.route("POST", "/printer", max_body_bytes=1024)
-def switch_printer(change: PrinterChange, tx: eventyard.Transaction) -> PrinterState:
-    """``{"paper": false}`` takes the paper out; ``{"print_ms": 20}`` slows printing down."""
-    return change_printer(tx, change)
+add_printer_routes(app)
 
 
 @app.route("GET", "/")
@@ -146,26 +141,11 @@ class UnknownSku(LookupError):
 def take_stock(record: eventyard.Record, tx: eventyard.Transaction) -> int:
     """Decrement stock for one order, once: a redelivered order finds its record and stops."""
     order = record.body
-    quantities: dict[str, int] = {}
-    for item in order["items"]:
-        quantities[item["sku"]] = quantities.get(item["sku"], 0) + item["quantity"]
-    known = {
-        sku
-        for (sku,) in tx.execute(
-            f"SELECT sku FROM stock WHERE sku IN ({','.join('?' * len(quantities))})",
-            list(quantities),
-        )
-    }
-    unknown = sorted(set(quantities) - known)
+    quantities = quantities_by_sku(order["items"])
+    unknown = unknown_skus(tx, list(quantities))
     if unknown:  # before any write: the transaction keeps the other orders' changes
         raise UnknownSku(f"order {order['order_id']}: unknown sku {', '.join(unknown)}")
-    tx.executemany(
-        "UPDATE stock SET quantity = quantity - ? WHERE sku = ?",
-        [(quantity, sku) for sku, quantity in quantities.items()],
-    )
-    tx.execute(
-        "UPDATE orders SET stock_taken_at = ? WHERE order_id = ?", (time.time(), order["order_id"])
-    )
+    take_stock_for(tx, order["order_id"], quantities)
     return len(quantities)
 
 
@@ -189,17 +169,6 @@ def update_stock(
 # -- shipping -------------------------------------------------------------------------
 
 
-def labels_folder(client: eventyard.Client) -> str:
-    configured = os.environ.get("CHECKOUT_LABELS_DIR")
-    if configured:
-        return configured
-    if not client.url.startswith("sqlite:///"):
-        raise eventyard.MissingParameter(
-            "set CHECKOUT_LABELS_DIR: labels go beside the database only for SQLite"
-        )
-    return os.path.join(os.path.dirname(client.url[len("sqlite:///") :]), "labels")
-
-
 @app.consumer(shipping_queue, batch_size=10, max_concurrency=1, timeout_seconds=RETRY_SECONDS)
 def print_labels(
     batch: eventyard.Batch, context: eventyard.FunctionContext
@@ -218,7 +187,7 @@ def print_labels(
         }
     if not printer.paper:
         raise OutOfPaper("the label printer is out of paper")
-    folder = labels_folder(context.client)
+    folder = labels_folder(context.client.url)
     done: list[tuple[str, float, str]] = []
     failed = eventyard.BatchResponse()
     for record in batch:

@@ -23,6 +23,16 @@ MARGIN: Final = 0.25 * inch
 MAX_ITEM_LINES: Final = 12
 
 
+def labels_folder(database_url: str) -> str:
+    """``CHECKOUT_LABELS_DIR``, else ``labels/`` beside the SQLite database."""
+    configured = os.environ.get("CHECKOUT_LABELS_DIR")
+    if configured:
+        return configured
+    if not database_url.startswith("sqlite:///"):
+        raise ValueError("set CHECKOUT_LABELS_DIR: labels go beside the database only for SQLite")
+    return os.path.join(os.path.dirname(database_url[len("sqlite:///") :]), "labels")
+
+
 def label_name(order_id: str) -> str:
     return f"{order_id}.pdf"
 

@@ -176,5 +176,29 @@ def find_order(tx: eventyard.Transaction, order_id: str) -> dict[str, Any] | Non
     }
 
 
+def quantities_by_sku(items: list[dict[str, Any]]) -> dict[str, int]:
+    """How many of each sku an order takes (a sku may be on several lines)."""
+    quantities: dict[str, int] = {}
+    for item in items:
+        quantities[item["sku"]] = quantities.get(item["sku"], 0) + item["quantity"]
+    return quantities
+
+
+def unknown_skus(tx: eventyard.Transaction, skus: list[str]) -> list[str]:
+    placeholders = ",".join("?" * len(skus))
+    known = {
+        sku for (sku,) in tx.execute(f"SELECT sku FROM stock WHERE sku IN ({placeholders})", skus)
+    }
+    return sorted(set(skus) - known)
+
+
+def take_stock_for(tx: eventyard.Transaction, order_id: str, quantities: dict[str, int]) -> None:
+    tx.executemany(
+        "UPDATE stock SET quantity = quantity - ? WHERE sku = ?",
+        [(quantity, sku) for sku, quantity in quantities.items()],
+    )
+    tx.execute("UPDATE orders SET stock_taken_at = ? WHERE order_id = ?", (time.time(), order_id))
+
+
 def stock_levels(tx: eventyard.Transaction) -> dict[str, int]:
     return dict(tx.execute("SELECT sku, quantity FROM stock ORDER BY sku").fetchall())

@@ -53,6 +53,18 @@ def change_printer(tx: eventyard.Transaction, change: PrinterChange) -> PrinterS
     return read_printer(tx)
 
 
+def add_printer_routes(app: eventyard.App) -> None:
+    """``GET /printer`` and ``POST /printer`` (``{"paper": false}``, ``{"print_ms": 20}``)."""
+
+    @app.route("GET", "/printer")
+    def get_printer(tx: eventyard.Transaction) -> PrinterState:
+        return read_printer(tx)
+
+    @app.route("POST", "/printer", max_body_bytes=1024)
+    def switch_printer(change: PrinterChange, tx: eventyard.Transaction) -> PrinterState:
+        return change_printer(tx, change)
+
+
 def main(
     db: Annotated[str, typer.Option(help="The checkout app's database URL.")],
     paper: Annotated[

@@ -520,5 +520,36 @@ def bench_consume(
     )
 
 
+@bench_app.command("checkout")
+def bench_checkout(
+    clients: Annotated[int, typer.Option(help="Concurrent HTTP clients.")] = 16,
+    seconds: Annotated[float, typer.Option(help="How long the clients place orders.")] = 30.0,
+    print_ms: Annotated[int, typer.Option(help="Milliseconds each label takes to print.")] = 20,
+    runs: Annotated[int, typer.Option(help="Runs of each system (medians when > 1).")] = 1,
+    plot: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Draw throughput and latency over the run into this PNG (matplotlib)."),
+    ] = None,
+    drain_timeout: Annotated[
+        float, typer.Option(help="How long to wait for the label backlog after the load.")
+    ] = 900.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """The checkout example under HTTP load vs the synchronous "fragile way" (save+stock+label)."""
+    from eventyard.benchmarks.checkout import main as bench_main
+
+    raise typer.Exit(
+        code=bench_main(
+            clients=clients,
+            seconds=seconds,
+            print_ms=print_ms,
+            runs=runs,
+            plot_file=plot,
+            as_json=as_json,
+            drain_timeout=drain_timeout,
+        )
+    )
+
+
 def main() -> None:
     app()
