@@ -10,7 +10,13 @@ The public API is what this module exports; everything else is internal::
         orders.delete(message.receipt_handle)
 """
 
-from eventyard.broker.batch import BatchResult, EntryResult, SendEntry, SendResult
+from eventyard.broker.batch import (
+    BatchResult,
+    EntryResult,
+    MessageIdResult,
+    SendEntry,
+    SendResult,
+)
 from eventyard.broker.bus import EventBus, PutEventsResult
 from eventyard.broker.client import Client, connect
 from eventyard.broker.dispatcher import Dispatcher
@@ -41,6 +47,7 @@ from eventyard.errors import (
     InvalidMessageContents,
     InvalidParameterValue,
     LimitExceeded,
+    MessageNotFound,
     MessageNotInflight,
     MessageTooLong,
     MissingParameter,
@@ -70,10 +77,12 @@ from eventyard.errors import (
 )
 from eventyard.idempotency import idempotent
 from eventyard.model.message import Message
+from eventyard.model.peek import MessagePage, PeekedMessage
 from eventyard.model.queue_config import QueueConfig, RedriveAllowPolicy
+from eventyard.model.stats import FunctionStats
 from eventyard.runtime.app import App
 from eventyard.runtime.objects import Batch, BatchResponse, FunctionContext, Record
-from eventyard.store.records import QueueStats
+from eventyard.store.records import QueueCounters, QueueStats
 
 __version__ = "0.1.0"
 
@@ -93,6 +102,7 @@ __all__ = [
     "EventBus",
     "EventyardError",
     "FunctionContext",
+    "FunctionStats",
     "IdempotencyError",
     "IdempotencyInProgress",
     "IdempotencyKeyConflict",
@@ -107,11 +117,15 @@ __all__ = [
     "InvalidParameterValue",
     "LimitExceeded",
     "Message",
+    "MessageIdResult",
+    "MessageNotFound",
     "MessageNotInflight",
+    "MessagePage",
     "MessageTooLong",
     "MissingParameter",
     "MoveTaskAlreadyRunning",
     "MoveTaskNotFound",
+    "PeekedMessage",
     "PublishEntry",
     "PublishResult",
     "PurgeQueueInProgress",
@@ -119,6 +133,7 @@ __all__ = [
     "Queue",
     "QueueAlreadyExists",
     "QueueConfig",
+    "QueueCounters",
     "QueueDeletedRecently",
     "QueueDoesNotExist",
     "QueueInUse",

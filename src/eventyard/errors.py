@@ -168,6 +168,12 @@ class MoveTaskNotFound(EventyardError, LookupError):
     code = "ResourceNotFoundException"
 
 
+class MessageNotFound(EventyardError, LookupError):
+    """No message of that id is in the queue (deleted, expired, moved, or never there)."""
+
+    code = "MessageNotFound"
+
+
 # -- the storage layer -------------------------------------------------------
 
 

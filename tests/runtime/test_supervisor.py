@@ -307,3 +307,50 @@ def test_a_failed_message_returns_after_the_queues_visibility_timeout_not_the_cl
     first, second = sorted((m.body for m in tries.receive(max_messages=2)), key=lambda b: b["n"])
     assert (first["n"], second["n"]) == (1, 2)
     assert second["at"] - first["at"] < 7  # the claim's 7 s did not hold it back
+
+
+def test_functions_record_their_statistics_for_every_process(
+    run_app: RunApp, database_url: str
+) -> None:
+    client, supervisor = run_app(
+        """
+        import time
+        import eventyard
+        app = eventyard.App("t")
+        orders = app.queue("orders", visibility_timeout=30)
+        news = app.topic("news")
+
+        @app.consumer(orders, batch_size=5, timeout_seconds=5, max_concurrency=1)
+        def handle(batch):
+            time.sleep(0.02)
+            if any(record.body.get("fail") for record in batch):
+                raise ValueError("no")
+
+        @app.on_topic(news, retries=0)
+        def notify(notification):
+            return None
+        """,
+        run_dispatcher=False,
+    )
+    orders = client.get_queue("orders")
+    orders.send_batch([{"n": n} for n in range(5)])
+    supervisor.start()
+    wait_until(lambda: orders.stats().total == 0)
+    orders.send({"fail": True})
+    client.get_topic("news").publish("hello")
+    with eventyard.connect(database_url) as other:  # another process's view: the same figures
+        wait_until(
+            lambda: (
+                {"handle", "notify"} <= set(other.function_stats())
+                and other.function_stats()["handle"].errors == 1
+            )
+        )
+        stats = other.function_stats(window_seconds=60)
+    handle = stats["handle"]
+    assert (handle.invocations, handle.errors, handle.messages) == (2, 1, 6)
+    assert (handle.total_invocations, handle.total_messages) == (2, 6)
+    assert handle.p50_ms is not None
+    assert handle.p50_ms >= 10.0  # the handler sleeps 20 ms
+    assert sum(handle.total_buckets) == 2
+    assert (stats["notify"].invocations, stats["notify"].errors) == (1, 0)
+    assert orders.counters().received >= 6

@@ -62,6 +62,17 @@ class EntryResult(NamedTuple):
         return self.error is None
 
 
+class MessageIdResult(NamedTuple):
+    """What happened to one message of an operator's call by message id (delete, redrive)."""
+
+    message_id: str
+    error: EventyardError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
 class _Outcome(Protocol):
     @property
     def error(self) -> EventyardError | None: ...
@@ -174,3 +185,37 @@ def visibility_entries(items: Iterable[object]) -> list[tuple[str, object, objec
                 "visibility_timeout) or (id, receipt_handle, visibility_timeout)"
             )
     return entries
+
+
+#: Message ids one operator call (delete by id, redrive of chosen messages) may name.
+MESSAGE_IDS_MAX: Final = 1_000
+
+
+def message_ids(items: Iterable[object], what: str) -> list[str]:
+    """Read the message ids of an operator's call: ids, or objects with a ``message_id``
+    (a `Message`, a `PeekedMessage`); 1 to `MESSAGE_IDS_MAX`, each once."""
+    if isinstance(items, str | bytes):
+        raise InvalidParameterValue(
+            f"{what} takes a list of message ids, got the single value {shorten(items)}"
+        )
+    ids: list[str] = []
+    seen: set[str] = set()
+    for item in items:
+        value = getattr(item, "message_id", item)
+        if not isinstance(value, str) or not value:
+            raise InvalidParameterValue(
+                f"{what}: message id {shorten(value)} must be a non-empty string"
+            )
+        if value in seen:
+            raise BatchEntryIdsNotDistinct(
+                f"{what} names message id {value!r} more than once; ids must be distinct"
+            )
+        seen.add(value)
+        ids.append(value)
+    if not ids:
+        raise EmptyBatchRequest(f"{what} needs at least 1 message id; got none")
+    if len(ids) > MESSAGE_IDS_MAX:
+        raise TooManyEntriesInBatch(
+            f"{what} names {len(ids)} message ids; the limit is {MESSAGE_IDS_MAX}"
+        )
+    return ids

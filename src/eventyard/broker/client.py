@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from eventyard.broker.batch import BatchResult
+from eventyard.broker.batch import BatchResult, MessageIdResult
+from eventyard.broker.batch import message_ids as message_ids_of
 from eventyard.broker.bus import EventBus, PutEventsResult
 from eventyard.broker.dispatcher import (
     Dispatcher,
@@ -40,6 +41,7 @@ from eventyard.model.bus_config import check_bus_name
 from eventyard.model.internal import is_internal_queue
 from eventyard.model.names import check_int_range, check_queue_name, queue_name_from
 from eventyard.model.queue_config import queue_config_for
+from eventyard.model.stats import FunctionStats, quantile
 from eventyard.model.topic_config import check_topic_name, topic_config_for
 from eventyard.store import Durability, Store, open_store
 from eventyard.store.records import (
@@ -276,15 +278,7 @@ class Client:
         ``destination``), visible at once and with its receive count restarted.
         A background thread of this process does the moving; one task per queue.
         """
-        source = self.store.get_queue(self._queue_name(source_queue))
-        target = None
-        if destination is not None:
-            target = self.store.get_queue(self._queue_name(destination))
-            if target.fifo != source.fifo:
-                raise InvalidParameterValue(
-                    f"destination {target.name!r} must be a "
-                    f"{'FIFO' if source.fifo else 'standard'} queue like {source.name!r}"
-                )
+        source, target = self._redrive_queues(source_queue, destination)
         if max_messages_per_second is not None:
             check_int_range(
                 max_messages_per_second,
@@ -310,6 +304,69 @@ class Client:
     def redrive_tasks(self, source_queue: str) -> list[RedriveProgress]:
         """The redrive tasks of a queue, newest first (from any process)."""
         return self.store.list_move_tasks(self._queue_name(source_queue))
+
+    def redrive_messages(
+        self,
+        dlq_name: str,
+        message_ids: Iterable[object],
+        destination: str | None = None,
+    ) -> BatchResult[MessageIdResult]:
+        """Move chosen messages of a dead-letter queue back, now, in one transaction.
+
+        Each goes back to the queue it was dead-lettered from (or to
+        ``destination``), visible at once with its receive count restarted and
+        its failure records kept, as `start_redrive` moves them. Up to 1,000 ids
+        (or messages); a result per id: `MessageNotFound` for an id not in the
+        queue, and the reason for one that stays (no source queue, in flight ...).
+        """
+        ids = message_ids_of(message_ids, "redrive_messages")
+        source, target = self._redrive_queues(dlq_name, destination)
+        errors = self.store.redrive_message_ids(source, ids, target, self.now_ms())
+        return BatchResult(
+            MessageIdResult(message_id, error)
+            for message_id, error in zip(ids, errors, strict=True)
+        )
+
+    def _redrive_queues(
+        self, source_queue: str, destination: str | None
+    ) -> tuple[QueueRecord, QueueRecord | None]:
+        """The queues of a redrive: the source, and the destination if one is named (which
+        must be of the source's type)."""
+        source = self.store.get_queue(self._queue_name(source_queue))
+        if destination is None:
+            return source, None
+        target = self.store.get_queue(self._queue_name(destination))
+        if target.fifo != source.fifo:
+            raise InvalidParameterValue(
+                f"destination {target.name!r} must be a "
+                f"{'FIFO' if source.fifo else 'standard'} queue like {source.name!r}"
+            )
+        return source, target
+
+    # -- function statistics --------------------------------------------------------
+    def function_stats(self, window_seconds: int = 300) -> dict[str, FunctionStats]:
+        """What each function did over the last ``window_seconds`` (60-3,600, rounded out
+        to whole minutes) and since the start, from every process: invocations,
+        errors, messages, p50/p99 duration, and all-time totals with the histogram."""
+        window = check_int_range(window_seconds, "window_seconds", 60, 3_600)
+        records = self.store.function_stats(self.now_ms() - window * 1000)
+        return {
+            record.function: FunctionStats(
+                function=record.function,
+                window_seconds=window,
+                invocations=record.window.invocations,
+                errors=record.window.errors,
+                messages=record.window.messages,
+                p50_ms=quantile(record.window.buckets, 0.5),
+                p99_ms=quantile(record.window.buckets, 0.99),
+                total_invocations=record.total.invocations,
+                total_errors=record.total.errors,
+                total_messages=record.total.messages,
+                total_duration_ms=record.total.duration_ms,
+                total_buckets=record.total.buckets,
+            )
+            for record in records
+        }
 
     # -- lifecycle -----------------------------------------------------------
     def close(self) -> None:

@@ -16,6 +16,7 @@ from eventyard import lifecycle
 from eventyard.broker.batch import (
     BatchResult,
     EntryResult,
+    MessageIdResult,
     SendEntry,
     SendResult,
     check_batch_shape,
@@ -23,6 +24,7 @@ from eventyard.broker.batch import (
     send_entry,
     visibility_entries,
 )
+from eventyard.broker.batch import message_ids as message_ids_of
 from eventyard.errors import (
     BatchRequestTooLong,
     EventyardError,
@@ -37,10 +39,25 @@ from eventyard.model.body import encode_body
 from eventyard.model.ids import new_message_ids
 from eventyard.model.message import Message
 from eventyard.model.names import check_fifo_id, check_int_range
+from eventyard.model.peek import (
+    PEEK_MAX_MESSAGES,
+    MessagePage,
+    PeekedMessage,
+    PeekState,
+    after_row_of,
+)
+from eventyard.model.peek import page_token as make_page_token
 from eventyard.model.queue_config import QueueConfig
 from eventyard.model.receipt import Receipt, make_receipt_handle, parse_receipt_handle
 from eventyard.store.base import RecordChanged
-from eventyard.store.records import ClaimedRow, OutgoingMessage, QueueRecord, QueueStats
+from eventyard.store.records import (
+    ClaimedRow,
+    OutgoingMessage,
+    PeekedRow,
+    QueueCounters,
+    QueueRecord,
+    QueueStats,
+)
 
 if TYPE_CHECKING:
     from eventyard.broker.client import Client
@@ -359,6 +376,88 @@ class Queue:
     def stats(self) -> QueueStats:
         """Approximate counts: visible, in_flight, delayed, and the oldest message's age."""
         return self._run(lambda record: self._store.queue_stats(record, self._client.now_ms()))
+
+    def counters(self) -> QueueCounters:
+        """Messages sent, received, deleted, dead-lettered and purged since the queue was
+        created, counted by every process (they survive restarts)."""
+        return self._run(self._store.queue_counters)
+
+    # -- an operator's view and actions --------------------------------------------
+    def peek(self, limit: int = 50, page_token: str | None = None) -> MessagePage:
+        """Look at up to ``limit`` (1-1,000) messages, oldest first, without receiving them.
+
+        Nothing changes: no receive count, no visibility, no write lock. Pass the
+        page's ``next_page_token`` to see the next page (None: that was the last).
+        Expired messages are not shown.
+        """
+        check_int_range(limit, "limit", 1, PEEK_MAX_MESSAGES)
+
+        def attempt(record: QueueRecord) -> MessagePage:
+            after = 0 if page_token is None else after_row_of(page_token, record.id, record.name)
+            now_ms = self._client.now_ms()
+            rows = self._store.peek_messages(record, after, limit + 1, now_ms)
+            more = len(rows) > limit
+            rows = rows[:limit]
+            return MessagePage(
+                [self._peeked(record, row, now_ms) for row in rows],
+                make_page_token(record.id, rows[-1].row_id) if more else None,
+            )
+
+        return self._run(attempt)
+
+    def _peeked(self, record: QueueRecord, row: PeekedRow, now_ms: int) -> PeekedMessage:
+        # The system attributes as a receive would show them, with the counts as they stand.
+        shown = Message(
+            record.name,
+            row.message_id,
+            "",
+            row.body,
+            row.body_kind,
+            row.attributes,
+            row.receive_count,
+            row.sent_at_ms,
+            row.first_received_at_ms or 0,
+            row.sender_id,
+            f"{row.row_id:020d}" if record.config.fifo else None,
+            row.group_id,
+            row.deduplication_id,
+            row.dead_letter_source,
+            None
+            if row.dead_letter_source is None
+            else self._client.identity.queue_arn(row.dead_letter_source),
+        )
+        state: PeekState = (
+            "visible"
+            if row.visible_at_ms <= now_ms
+            else ("in_flight" if row.receive_count > 0 else "delayed")
+        )
+        return PeekedMessage(
+            message_id=row.message_id,
+            body=shown.body,
+            attributes=shown.attributes,
+            system_attributes=shown.system_attributes,
+            receive_count=row.receive_count,
+            state=state,
+            sent_timestamp=row.sent_at_ms,
+            visible_at_timestamp=row.visible_at_ms,
+            group_id=row.group_id,
+            dead_letter_source_queue=row.dead_letter_source,
+        )
+
+    def delete_message_ids(self, message_ids: Iterable[object]) -> BatchResult[MessageIdResult]:
+        """Delete messages by id, whatever their state (an operator's action: no receipt
+        handle). Up to 1,000 ids in one transaction; an id not in the queue gets a
+        `MessageNotFound` entry. Wakes no receiver."""
+        ids = message_ids_of(message_ids, "delete_message_ids")
+
+        def attempt(record: QueueRecord) -> BatchResult[MessageIdResult]:
+            errors = self._store.delete_message_ids(record, ids, self._client.now_ms())
+            return BatchResult(
+                MessageIdResult(message_id, error)
+                for message_id, error in zip(ids, errors, strict=True)
+            )
+
+        return self._run(attempt)
 
 
 def _outgoing(

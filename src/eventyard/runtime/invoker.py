@@ -91,14 +91,18 @@ class AsyncInvoker:
             )
         except WorkerFailed as exc:
             reply = {"error": {"type": exc.error_type, "message": str(exc), "traceback": ""}}
+        duration_ms = (time.monotonic() - started) * 1000
         self.invocations += 1
         error = reply.get("error")
+        self._client.store.record_invocations(
+            spec.name, self._client.now_ms(), 1, int(error is not None), 1, [duration_ms]
+        )
         log_invocation(
             function=spec.name,
             batch_size=1,
             outcome="error" if error else "ok",
             attempt=attempt,
-            duration_ms=round((time.monotonic() - started) * 1000, 1),
+            duration_ms=round(duration_ms, 1),
             error=None if error is None else error.get("type"),
         )
         if error is None:

@@ -89,9 +89,10 @@ class QueueMapping:
                     ahead = self._claim_ahead()
                     continue
                 reply = self._wait(running)
+                replied = time.monotonic()
                 following = self._send(ahead) if ahead else None
                 with self._client.transaction():
-                    self._finish(running, reply)
+                    self._finish(running, reply, replied)
                     ahead = self._claim_ahead() if following is not None else []
                 running = following
             except EventyardError:
@@ -101,7 +102,8 @@ class QueueMapping:
                 running, ahead = None, []
                 self._stop.wait(1.0)
         if running is not None:
-            self._finish(running, self._wait(running))
+            reply = self._wait(running)
+            self._finish(running, reply, time.monotonic())
         if ahead:
             self._release(ahead)
 
@@ -174,7 +176,9 @@ class QueueMapping:
         except WorkerFailed as exc:
             return _failure(exc)
 
-    def _finish(self, sent: _Sent | None, reply: dict[str, Any]) -> None:
+    def _finish(self, sent: _Sent | None, reply: dict[str, Any], replied: float) -> None:
+        """Settle a batch and record it in the function's statistics (in the caller's
+        transaction, when there is one: one upsert per batch)."""
         if sent is None:
             return
         spec = self._spec
@@ -193,13 +197,17 @@ class QueueMapping:
         self._retry_after_visibility_timeout(batch, failed, sent.started)
         self.invocations += 1
         self.messages += len(batch)
+        duration_ms = (replied - sent.started) * 1000
+        self._client.store.record_invocations(
+            spec.name, self._client.now_ms(), 1, int(error is not None), len(batch), [duration_ms]
+        )
         if invocations_log.isEnabledFor(logging.INFO):
             log_invocation(
                 function=spec.name,
                 batch_size=len(batch),
                 outcome="error" if error else ("partial" if failed else "ok"),
                 failed=len(failed),
-                duration_ms=round((time.monotonic() - sent.started) * 1000, 1),
+                duration_ms=round(duration_ms, 1),
                 error=None if error is None else error.get("type"),
             )
 

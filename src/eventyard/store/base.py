@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Literal, Protocol
 
+from eventyard.errors import EventyardError
 from eventyard.model.bus_config import RuleConfig, TargetConfig
 from eventyard.model.queue_config import QueueConfig
 from eventyard.model.receipt import Receipt
@@ -23,11 +24,14 @@ from eventyard.store.records import (
     BusRecord,
     BusSnapshot,
     FailureRecord,
+    FunctionStatsRecord,
     MoveBatchOutcome,
     MoveTaskRecord,
     OutgoingMessage,
+    PeekedRow,
     PlanResult,
     PublishPlan,
+    QueueCounters,
     QueueRecord,
     QueueStats,
     ReceiveOutcome,
@@ -98,6 +102,36 @@ class Store(Protocol):
     ) -> list[Exception | None]: ...
     def purge_queue(self, queue: QueueRecord, now_ms: int) -> int: ...
     def queue_stats(self, queue: QueueRecord, now_ms: int) -> QueueStats: ...
+    def queue_counters(self, queue: QueueRecord) -> QueueCounters:
+        """The queue's counters: bumped inside the transactions of sends, receives, deletes,
+        dead-letter moves and purges, by one statement per batch call (never per message)."""
+        ...
+
+    # -- an operator's actions on messages (each call one transaction) ---------
+    def peek_messages(
+        self, queue: QueueRecord, after_row_id: int, limit: int, now_ms: int
+    ) -> list[PeekedRow]:
+        """Up to ``limit`` unexpired messages with a row id above ``after_row_id``, in row
+        order. Reads only: no write lock, no receive count or visibility changed."""
+        ...
+
+    def delete_message_ids(
+        self, queue: QueueRecord, message_ids: Sequence[str], now_ms: int
+    ) -> list[EventyardError | None]:
+        """Delete messages by id whatever their state; per id None or `MessageNotFound`.
+        Wakes no receiver."""
+        ...
+
+    def redrive_message_ids(
+        self,
+        source: QueueRecord,
+        message_ids: Sequence[str],
+        destination: QueueRecord | None,
+        now_ms: int,
+    ) -> list[EventyardError | None]:
+        """Move chosen messages as a redrive task moves them (to their dead-letter source,
+        or ``destination``); per id None or why it stayed (`MessageNotFound` ...)."""
+        ...
 
     # -- topics and fan-out ----------------------------------------------------
     def create_topic(self, name: str, config: TopicConfig, now_ms: int) -> TopicRecord: ...
@@ -160,6 +194,24 @@ class Store(Protocol):
         ...
 
     def message_failures(self, message_id: str) -> list[FailureRecord]: ...
+
+    # -- function statistics -----------------------------------------------------
+    def record_invocations(
+        self,
+        function: str,
+        now_ms: int,
+        invocations: int,
+        errors: int,
+        messages: int,
+        durations_ms: Sequence[float],
+    ) -> None:
+        """Add finished invocations to the function's minute and all-time figures (one
+        upsert; joins the caller's transaction). Old minutes are pruned now and then."""
+        ...
+
+    def function_stats(self, since_ms: int) -> list[FunctionStatsRecord]:
+        """Every function's figures from the minute holding ``since_ms``, and its totals."""
+        ...
 
     def start_replay(
         self,

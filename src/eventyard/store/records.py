@@ -91,6 +91,61 @@ class QueueStats:
         return self.visible + self.in_flight + self.delayed
 
 
+@dataclass(frozen=True, slots=True)
+class QueueCounters:
+    """What happened to one queue since it was created, counted by every process.
+
+    ``sent``: messages added by sends and publishes (duplicates of a FIFO send
+    not counted); ``received``: messages handed out by receives; ``deleted``:
+    messages deleted by receipt handle or by id; ``dead_lettered``: messages
+    moved from this queue to its dead-letter queue; ``purged``: messages
+    removed by purges. Redrive moves count in none of them.
+    """
+
+    sent: int = 0
+    received: int = 0
+    deleted: int = 0
+    dead_lettered: int = 0
+    purged: int = 0
+
+
+class PeekedRow(NamedTuple):
+    """One stored message as an operator's peek reads it (no receipt)."""
+
+    row_id: int
+    message_id: str
+    body: str | bytes
+    body_kind: int
+    attributes: str | None
+    sent_at_ms: int
+    visible_at_ms: int
+    receive_count: int
+    first_received_at_ms: int | None
+    sender_id: str
+    group_id: str | None
+    deduplication_id: str | None
+    dead_letter_source: str | None
+
+
+class InvocationFigures(NamedTuple):
+    """Invocations of one function added up over some minutes (or since the start)."""
+
+    invocations: int
+    errors: int
+    messages: int
+    duration_ms: float
+    #: One count per duration bucket (`eventyard.model.stats`), the last one unbounded.
+    buckets: tuple[int, ...]
+
+
+class FunctionStatsRecord(NamedTuple):
+    """A function's figures over the window asked for, and its all-time totals."""
+
+    function: str
+    window: InvocationFigures
+    total: InvocationFigures
+
+
 MoveTaskStatus = Literal["RUNNING", "CANCELLING", "CANCELLED", "COMPLETED", "FAILED"]
 FINISHED_MOVE_STATUSES: frozenset[str] = frozenset({"CANCELLED", "COMPLETED", "FAILED"})
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from eventyard import lifecycle
 from eventyard.store.records import PlanResult, PublishPlan, QueueDelivery, QueueRecord
-from eventyard.store.sqlite import buses, messages, queues, topics
+from eventyard.store.sqlite import buses, counters, messages, queues, topics
 from eventyard.store.sqlite.rows import first_row
 
 
@@ -63,6 +63,7 @@ def execute_plans(
     checked_guards: set[tuple[str, int]] = set()
     checked_queues: set[int] = set()
     gathered = Prebuilt()
+    sent: dict[int, int] = {}
     for plan, built in zip(plans, prebuilt, strict=True):
         for guard in plan.guards:
             if (guard.kind, guard.record_id) not in checked_guards:
@@ -118,13 +119,16 @@ def execute_plans(
             built = _gather(plan.build(sequence), Prebuilt(), now_ms, sender_id)
         for queue, outgoing in built.fifo:
             _check_queue(conn, queue, checked_queues)
-            messages.send_fifo(conn, queue, outgoing, now_ms, sender_id)
+            stored = messages.send_fifo(conn, queue, outgoing, now_ms, sender_id)
+            sent[queue.id] = sent.get(queue.id, 0) + sum(not s.duplicate for s in stored)
         for queue, rows in built.standard.values():
             gathered.add_rows(queue, rows)
         results.append(PlanResult(sequence, None))
     for queue, rows in gathered.standard.values():
         _check_queue(conn, queue, checked_queues)
         messages.insert_standard(conn, rows)
+        sent[queue.id] = sent.get(queue.id, 0) + len(rows)
+    counters.bump_many(conn, "sent", sent.items())  # one statement for every queue
     return results
 
 

@@ -23,6 +23,7 @@ from eventyard.store.records import (
     QueueStats,
     SentMessage,
 )
+from eventyard.store.sqlite import counters
 from eventyard.store.sqlite.queues import check_exists, find_queue
 from eventyard.store.sqlite.rows import first_row
 
@@ -280,6 +281,7 @@ def delete_messages(
 ) -> list[bool]:
     queue_id = queue.id
     cursor = conn.executemany(_DELETE, [(r.row_id, r.token, queue_id) for r in receipts])
+    counters.bump(conn, queue_id, "deleted", cursor.rowcount)
     if cursor.rowcount == len(receipts):
         return [True] * len(receipts)
     # Some did not match; only now is the queue's existence worth a look (a deleted
@@ -357,6 +359,7 @@ def change_visibility(
 def purge(conn: sqlite3.Connection, queue: QueueRecord, now_ms: int) -> int:
     cursor = conn.execute("DELETE FROM eventyard_messages WHERE queue_id = ?", (queue.id,))
     conn.execute("UPDATE eventyard_queues SET purged_at_ms = ? WHERE id = ?", (now_ms, queue.id))
+    counters.bump(conn, queue.id, "purged", cursor.rowcount)
     return cursor.rowcount
 
 

@@ -9,9 +9,17 @@ letters keep arriving. Progress lives in the row, readable by any process.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import cast
 
-from eventyard.errors import MoveTaskAlreadyRunning, MoveTaskNotFound
+from eventyard.errors import (
+    EventyardError,
+    InvalidParameterValue,
+    MoveTaskAlreadyRunning,
+    MoveTaskNotFound,
+    QueueDoesNotExist,
+    ResourceInUse,
+)
 from eventyard.store.records import MoveBatchOutcome, MoveTaskRecord, MoveTaskStatus, QueueRecord
 from eventyard.store.sqlite.queues import find_queue
 from eventyard.store.sqlite.rows import first_row
@@ -136,20 +144,68 @@ def move_batch(conn: sqlite3.Connection, task_id: str, limit: int, now_ms: int) 
         " WHERE queue_id = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?",
         (source.id, cursor_row, snapshot, limit),
     ).fetchall()
-    destinations: dict[str, QueueRecord | None] = {}
+    outcomes = move_rows(conn, source, candidates, destination_name, now_ms)
+    moved = outcomes.count(None)
+    skipped = len(outcomes) - moved
+    done = len(candidates) < limit
+    new_cursor = candidates[-1][0] if candidates else cursor_row
+    conn.execute(
+        "UPDATE eventyard_move_tasks SET moved = moved + ?, skipped = skipped + ?,"
+        " cursor_row_id = ?, updated_at_ms = ?, status = ? WHERE id = ?",
+        (moved, skipped, new_cursor, now_ms, "COMPLETED" if done else "RUNNING", task_id),
+    )
+    return MoveBatchOutcome(moved, skipped, done, "COMPLETED" if done else "RUNNING")
+
+
+def move_rows(
+    conn: sqlite3.Connection,
+    source: QueueRecord,
+    candidates: Sequence[tuple[int, str | None, int]],
+    destination_name: str | None,
+    now_ms: int,
+) -> list[EventyardError | None]:
+    """Move rows of ``source`` back where they came from (or to ``destination_name``).
+
+    ``candidates`` are ``(row id, dead_letter_source, visible_at_ms)``. A moved
+    message is visible at once with its receive count restarted (its failure
+    records stay: they are kept by message id). Per candidate: None if it
+    moved, else why it stayed (no known source queue, a source deleted since,
+    a FIFO/standard mismatch, or in flight: someone is looking at it right now).
+    """
+    destinations: dict[str | None, QueueRecord | None] = {}
     moves: list[tuple[int, int, int, int, int, int]] = []
-    skipped = 0
+    outcomes: list[EventyardError | None] = []
     for row_id, dead_letter_source, visible_at in candidates:
         target_name = destination_name or dead_letter_source
         if target_name not in destinations:
             destinations[target_name] = find_queue(conn, target_name) if target_name else None
         target = destinations[target_name]
-        # Skipped: no known source queue, a source deleted since, a FIFO/standard
-        # mismatch, or a message in flight (someone is looking at it right now).
-        if target is None or target.fifo != source.fifo or visible_at > now_ms:
-            skipped += 1
-            continue
-        moves.append((target.id, now_ms, now_ms, int(target.fifo), now_ms, row_id))
+        if target_name is None:
+            outcomes.append(
+                InvalidParameterValue(
+                    "the message has no dead-letter source queue (it was sent to "
+                    f"{source.name!r} directly); give a destination"
+                )
+            )
+        elif target is None:
+            outcomes.append(QueueDoesNotExist(f"its source queue {target_name!r} does not exist"))
+        elif target.fifo != source.fifo:
+            outcomes.append(
+                InvalidParameterValue(
+                    f"queue {target.name!r} must be a {'FIFO' if source.fifo else 'standard'} "
+                    f"queue like {source.name!r}"
+                )
+            )
+        elif visible_at > now_ms:
+            outcomes.append(
+                ResourceInUse(
+                    f"the message is in flight in {source.name!r} (received and not yet "
+                    "deleted or released); try again when its visibility timeout is over"
+                )
+            )
+        else:
+            moves.append((target.id, now_ms, now_ms, int(target.fifo), now_ms, row_id))
+            outcomes.append(None)
     if moves:
         conn.executemany(
             "UPDATE eventyard_messages SET queue_id = ?, receive_count = 0, visible_at_ms = ?,"
@@ -158,14 +214,7 @@ def move_batch(conn: sqlite3.Connection, task_id: str, limit: int, now_ms: int) 
             " dead_letter_source = NULL, receipt = random() WHERE id = ?",
             moves,
         )
-    done = len(candidates) < limit
-    new_cursor = candidates[-1][0] if candidates else cursor_row
-    conn.execute(
-        "UPDATE eventyard_move_tasks SET moved = moved + ?, skipped = skipped + ?,"
-        " cursor_row_id = ?, updated_at_ms = ?, status = ? WHERE id = ?",
-        (len(moves), skipped, new_cursor, now_ms, "COMPLETED" if done else "RUNNING", task_id),
-    )
-    return MoveBatchOutcome(len(moves), skipped, done, "COMPLETED" if done else "RUNNING")
+    return outcomes
 
 
 def _finish(

@@ -129,6 +129,7 @@ def delete_queue(conn: sqlite3.Connection, name: str, now_ms: int) -> None:
         )
     conn.execute("DELETE FROM eventyard_messages WHERE queue_id = ?", (existing.id,))
     conn.execute("DELETE FROM eventyard_deduplication WHERE queue_id = ?", (existing.id,))
+    conn.execute("DELETE FROM eventyard_queue_counters WHERE queue_id = ?", (existing.id,))
     conn.execute("DELETE FROM eventyard_queues WHERE id = ?", (existing.id,))
     conn.execute(
         "UPDATE eventyard_move_tasks SET status = 'CANCELLED', updated_at_ms = ?,"

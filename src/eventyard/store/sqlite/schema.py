@@ -227,6 +227,42 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     );
     CREATE INDEX eventyard_failures_message ON eventyard_failures (message_id, id);
     """,
+    # 6: per-queue counters and per-function statistics (the operator's figures)
+    """
+    CREATE TABLE eventyard_queue_counters (
+        queue_id INTEGER PRIMARY KEY,
+        sent INTEGER NOT NULL DEFAULT 0,
+        received INTEGER NOT NULL DEFAULT 0,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        dead_lettered INTEGER NOT NULL DEFAULT 0,
+        purged INTEGER NOT NULL DEFAULT 0
+    );
+
+    CREATE TABLE eventyard_function_stats (
+        function TEXT NOT NULL,
+        minute_ms INTEGER NOT NULL,
+        invocations INTEGER NOT NULL DEFAULT 0,
+        errors INTEGER NOT NULL DEFAULT 0,
+        messages INTEGER NOT NULL DEFAULT 0,
+        duration_ms REAL NOT NULL DEFAULT 0,
+        b0 INTEGER NOT NULL DEFAULT 0,
+        b1 INTEGER NOT NULL DEFAULT 0,
+        b2 INTEGER NOT NULL DEFAULT 0,
+        b3 INTEGER NOT NULL DEFAULT 0,
+        b4 INTEGER NOT NULL DEFAULT 0,
+        b5 INTEGER NOT NULL DEFAULT 0,
+        b6 INTEGER NOT NULL DEFAULT 0,
+        b7 INTEGER NOT NULL DEFAULT 0,
+        b8 INTEGER NOT NULL DEFAULT 0,
+        b9 INTEGER NOT NULL DEFAULT 0,
+        b10 INTEGER NOT NULL DEFAULT 0,
+        b11 INTEGER NOT NULL DEFAULT 0,
+        b12 INTEGER NOT NULL DEFAULT 0,
+        b13 INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (function, minute_ms)
+    ) WITHOUT ROWID;
+    CREATE INDEX eventyard_function_stats_minute ON eventyard_function_stats (minute_ms);
+    """,
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

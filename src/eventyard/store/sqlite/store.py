@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Final
 
-from eventyard.errors import PurgeQueueInProgress, QueueInUse, ResourceInUse
+from eventyard.errors import EventyardError, PurgeQueueInProgress, QueueInUse, ResourceInUse
 from eventyard.lifecycle import MS
 from eventyard.model import limits
 from eventyard.model.bus_config import RuleConfig, TargetConfig
@@ -24,11 +24,14 @@ from eventyard.store.records import (
     BusRecord,
     BusSnapshot,
     FailureRecord,
+    FunctionStatsRecord,
     MoveBatchOutcome,
     MoveTaskRecord,
     OutgoingMessage,
+    PeekedRow,
     PlanResult,
     PublishPlan,
+    QueueCounters,
     QueueRecord,
     QueueStats,
     ReceiveOutcome,
@@ -39,9 +42,12 @@ from eventyard.store.records import (
     TopicRecord,
 )
 from eventyard.store.sqlite import (
+    admin_messages,
     buses,
+    counters,
     failures,
     fanout,
+    function_stats,
     messages,
     move_tasks,
     queues,
@@ -51,6 +57,7 @@ from eventyard.store.sqlite import (
 from eventyard.store.sqlite.connection import DEFAULT_BUSY_TIMEOUT_SECONDS, Database
 
 _DEDUPLICATION_SWEEP_MS: Final = 60_000
+_FUNCTION_STATS_PRUNE_MS: Final = 60_000
 
 
 class SQLiteStore:
@@ -68,6 +75,7 @@ class SQLiteStore:
         self.database = Database(self.path, durability, busy_timeout_seconds)
         self._deduplication_swept_at_ms = 0
         self._topic_deduplication_swept_at_ms = 0
+        self._function_stats_pruned_at_ms = 0
 
     # -- queues --------------------------------------------------------------
     def create_queue(self, name: str, config: QueueConfig, now_ms: int) -> QueueRecord:
@@ -117,13 +125,16 @@ class SQLiteStore:
             with self.database.write() as conn:
                 queues.check_generation(conn, queue)
                 messages.insert_standard(conn, rows)
+                counters.bump(conn, queue.id, "sent", len(rows))
             return [SentMessage(m.message_id, None, False) for m in messages_]
         with self.database.write() as conn:
             queues.check_generation(conn, queue)
             if now_ms - self._deduplication_swept_at_ms > _DEDUPLICATION_SWEEP_MS:
                 messages.forget_expired_deduplication(conn, now_ms)
                 self._deduplication_swept_at_ms = now_ms
-            return messages.send_fifo(conn, queue, messages_, now_ms, sender_id)
+            sent = messages.send_fifo(conn, queue, messages_, now_ms, sender_id)
+            counters.bump(conn, queue.id, "sent", sum(not s.duplicate for s in sent))
+            return sent
 
     def receive_messages(
         self, queue: QueueRecord, max_messages: int, visibility_timeout: int, now_ms: int
@@ -141,6 +152,7 @@ class SQLiteStore:
         with self.database.write(announce=False) as conn:
             queues.check_generation(conn, queue)
             claimed = messages.claim_messages(conn, queue, max_messages, visibility_timeout, now_ms)
+            counters.bump_receive(conn, queue.id, len(claimed.delivered), claimed.dead_lettered)
             upcoming = (
                 None if claimed.delivered else messages.next_visible_at(conn, queue.id, now_ms)
             )
@@ -179,6 +191,48 @@ class SQLiteStore:
         conn = self.database.read()
         queues.check_exists(conn, queue)
         return messages.stats(conn, queue, now_ms)
+
+    def queue_counters(self, queue: QueueRecord) -> QueueCounters:
+        conn = self.database.read()
+        queues.check_exists(conn, queue)
+        return counters.read(conn, queue.id)
+
+    # -- an operator's actions on messages ------------------------------------------
+    def peek_messages(
+        self, queue: QueueRecord, after_row_id: int, limit: int, now_ms: int
+    ) -> list[PeekedRow]:
+        conn = self.database.read()
+        queues.check_exists(conn, queue)
+        return admin_messages.peek(conn, queue, after_row_id, limit, now_ms)
+
+    def delete_message_ids(
+        self, queue: QueueRecord, message_ids: Sequence[str], now_ms: int
+    ) -> list[EventyardError | None]:
+        rows = admin_messages.find_rows(self.database.read(), queue, message_ids, now_ms)
+        with self.database.write(announce=False) as conn:
+            queues.check_exists(conn, queue)
+            return admin_messages.delete_rows(conn, queue, message_ids, rows)
+
+    def redrive_message_ids(
+        self,
+        source: QueueRecord,
+        message_ids: Sequence[str],
+        destination: QueueRecord | None,
+        now_ms: int,
+    ) -> list[EventyardError | None]:
+        rows = admin_messages.find_rows(self.database.read(), source, message_ids, now_ms)
+        with self.database.write() as conn:
+            queues.check_exists(conn, source)
+            if destination is not None:
+                queues.check_exists(conn, destination)
+            return admin_messages.redrive_rows(
+                conn,
+                source,
+                message_ids,
+                rows,
+                None if destination is None else destination.name,
+                now_ms,
+            )
 
     # -- topics --------------------------------------------------------------
     def create_topic(self, name: str, config: TopicConfig, now_ms: int) -> TopicRecord:
@@ -346,6 +400,27 @@ class SQLiteStore:
 
     def message_failures(self, message_id: str) -> list[FailureRecord]:
         return failures.of_message(self.database.read(), message_id)
+
+    # -- function statistics -----------------------------------------------------
+    def record_invocations(
+        self,
+        function: str,
+        now_ms: int,
+        invocations: int,
+        errors: int,
+        messages_: int,
+        durations_ms: Sequence[float],
+    ) -> None:
+        with self.database.write(announce=False) as conn:
+            if now_ms - self._function_stats_pruned_at_ms > _FUNCTION_STATS_PRUNE_MS:
+                function_stats.prune(conn, now_ms)
+                self._function_stats_pruned_at_ms = now_ms
+            function_stats.record(
+                conn, function, now_ms, invocations, errors, messages_, list(durations_ms)
+            )
+
+    def function_stats(self, since_ms: int) -> list[FunctionStatsRecord]:
+        return function_stats.read(self.database.read(), since_ms)
 
     # -- replays --------------------------------------------------------------
     def start_replay(
