@@ -597,7 +597,8 @@ def test_without_paper_orders_wait_then_dead_letter_then_print_once(tmp_path: Pa
         wait_until(lambda: shop.stocked(first_ids), timeout=60, what="stock taken")
         placed = quantities(first)
         assert shop.stock() == {sku: level - placed[sku] for sku, level in initial.items()}
-        assert shop.depths()["InventoryQueue"] == 0
+        # The stock commits in the handler; the batch's deletes follow its reply.
+        wait_until(lambda: shop.depths()["InventoryQueue"] == 0, timeout=30, what="deletes")
         assert shop.count("SELECT count(label_printed_at) FROM orders") == 0
         assert shop.label_files() == []
         assert shop.view(first_ids[0])["label"]["status"] == "waiting"

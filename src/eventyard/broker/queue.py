@@ -33,7 +33,7 @@ from eventyard.errors import (
     QueueDoesNotExist,
     ReceiptHandleIsInvalid,
 )
-from eventyard.model import limits
+from eventyard.model import limits, trace
 from eventyard.model.attributes import encode_attributes
 from eventyard.model.body import encode_body
 from eventyard.model.ids import new_message_ids
@@ -465,7 +465,7 @@ def _outgoing(
 ) -> tuple[OutgoingMessage, int]:
     """Validate one entry against the queue's attributes; return it with its size in bytes."""
     stored, kind, body_bytes = encode_body(entry.body)
-    attributes, attribute_bytes = encode_attributes(entry.attributes)
+    attributes, attribute_bytes = encode_attributes(trace.stamped(entry.attributes))
     size = body_bytes + attribute_bytes
     if size > config.max_message_bytes:
         raise MessageTooLong(

@@ -27,7 +27,7 @@ from eventyard.errors import (
     InvalidParameterValue,
     MessageTooLong,
 )
-from eventyard.model import limits
+from eventyard.model import limits, trace
 from eventyard.model.body import BODY_JSON
 from eventyard.model.ids import new_message_ids
 from eventyard.model.internal import function_queue
@@ -308,7 +308,8 @@ class Topic:
         return BatchResult(result for result in results if result is not None)
 
     def _prepare(self, entry: PublishEntry, message_id: str) -> _Prepared:
-        attributes = dict(entry.attributes) if entry.attributes else None
+        stamped = trace.stamped(entry.attributes)
+        attributes = dict(stamped) if stamped else None
         text, kind, stored_attributes, size = encode_topic_message(entry.message, attributes)
         subject = check_subject(entry.subject)
         group_id = deduplication_id = None

@@ -55,6 +55,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from eventyard.broker.client import Client
 from eventyard.broker.transaction import Transaction
 from eventyard.errors import EventyardError, InvalidParameterValue, StoreError
+from eventyard.model import trace
 from eventyard.runtime import lambda_shapes
 from eventyard.runtime.specs import RouteSpec
 
@@ -315,11 +316,15 @@ class _Endpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, _limited(receive, self.spec.max_body_bytes))
-        try:
-            self._check_length(request)
-            response = await self._invoke(await self._bind(request))
-        except Exception as exc:
-            response = _error_response(exc, self.label)
+        # The request's trace continues in what the handler sends (see eventyard.model.trace).
+        traceparent = trace.child(request.headers.get("traceparent"))
+        with trace.use(traceparent):
+            try:
+                self._check_length(request)
+                response = await self._invoke(await self._bind(request))
+            except Exception as exc:
+                response = _error_response(exc, self.label)
+        response.headers["traceparent"] = traceparent
         await response(scope, receive, send)
 
     def _check_length(self, request: Request) -> None:
@@ -397,6 +402,13 @@ class _LambdaEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, _limited(receive, self.spec.max_body_bytes))
+        traceparent = trace.child(request.headers.get("traceparent"))
+        with trace.use(traceparent):
+            response = await self._respond(request)
+        response.headers["traceparent"] = traceparent
+        await response(scope, receive, send)
+
+    async def _respond(self, request: Request) -> Response:
         try:
             declared = request.headers.get("content-length") or ""
             if declared.isdigit() and int(declared) > self.spec.max_body_bytes:
@@ -414,10 +426,9 @@ class _LambdaEndpoint:
                 request.client.host if request.client else "127.0.0.1",
                 int(time.time() * 1000),
             )
-            response = await run_in_threadpool(self._call, event)
+            return await run_in_threadpool(self._call, event)
         except Exception as exc:
-            response = _error_response(exc, self.label)
-        await response(scope, receive, send)
+            return _error_response(exc, self.label)
 
     def _call(self, event: dict[str, Any]) -> Response:
         context = lambda_shapes.LambdaContext(
@@ -476,8 +487,12 @@ def create_asgi_app(
     client_factory: Callable[[], Client],
     *,
     extra_routes: Sequence[BaseRoute] = (),
+    admin_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """A Starlette app serving ``routes`` (then ``extra_routes``, as they are).
+
+    ``admin_routes`` (the admin surface, under ``/admin``) come first, so no
+    route of the app (not even a catch-all) can shadow them.
 
     Every handler signature is checked here (TypeError naming the route and the
     parameter). ``client_factory`` is called once, at the first request that
@@ -496,7 +511,7 @@ def create_asgi_app(
         )
         starlette_routes.append(Route(spec.path, endpoint, methods=[method], name=spec.name))
     return Starlette(
-        routes=[*starlette_routes, *extra_routes],
+        routes=[*admin_routes, *starlette_routes, *extra_routes],
         exception_handlers={HTTPException: _http_exception, Exception: _server_error},
     )
 

@@ -31,6 +31,7 @@ from typing import Any, Final, NamedTuple
 from eventyard.broker.client import Client
 from eventyard.broker.queue import Queue
 from eventyard.errors import EventyardError
+from eventyard.model import trace
 from eventyard.model.message import Message
 from eventyard.runtime.process import WorkerFailed
 from eventyard.runtime.slot import WorkerSlot
@@ -48,6 +49,12 @@ invocations_log = logging.getLogger("eventyard.invocations")
 
 def log_invocation(**fields: Any) -> None:
     invocations_log.info(json.dumps(fields, separators=(",", ":"), default=str))
+
+
+def _trace_ids(batch: list[Message]) -> list[str]:
+    """The W3C trace ids the batch's messages carry (for following one order in the logs)."""
+    found = {trace.parse(m.attributes.get(trace.ATTRIBUTE)) for m in batch}
+    return sorted(trace.trace_id(t) for t in found if t is not None)
 
 
 class QueueMapping:
@@ -209,6 +216,7 @@ class QueueMapping:
                 failed=len(failed),
                 duration_ms=round(duration_ms, 1),
                 error=None if error is None else error.get("type"),
+                trace_ids=_trace_ids(batch),
             )
 
     def _retry_after_visibility_timeout(

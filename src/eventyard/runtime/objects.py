@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, overload
 
+from eventyard.model import trace
 from eventyard.model.body import BODY_BYTES, BODY_JSON
 
 if TYPE_CHECKING:
@@ -68,6 +69,12 @@ class Record:
             else:
                 plain[name] = spec["StringValue"]
         return plain
+
+    @property
+    def traceparent(self) -> str | None:
+        """The W3C trace this message belongs to (its ``traceparent`` attribute), if any."""
+        spec = self._raw["attributes"].get(trace.ATTRIBUTE)
+        return trace.parse(spec.get("StringValue")) if isinstance(spec, dict) else None
 
     @property
     def system_attributes(self) -> dict[str, str]:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 
 import eventyard
+from eventyard.model import trace
 from eventyard.runtime.loader import load_app
 from eventyard.runtime.objects import Batch, BatchResponse, FunctionContext, Record
 from eventyard.runtime.specs import FunctionSpec
@@ -92,10 +93,12 @@ class Handler:
             )
         return FunctionContext(self.spec.name, deadline, current_client)
 
-    def _call(self, event: Any, timeout_ms: int) -> Any:
-        if self.with_context:
-            return self.spec.handler(event, self._context(timeout_ms))
-        return self.spec.handler(event)
+    def _call(self, event: Any, timeout_ms: int, traceparent: str | None = None) -> Any:
+        # What the handler sends continues the message's trace (eventyard.model.trace).
+        with trace.use(traceparent):
+            if self.with_context:
+                return self.spec.handler(event, self._context(timeout_ms))
+            return self.spec.handler(event)
 
     def batch(self, request: dict[str, Any]) -> dict[str, Any]:
         records = request["records"]
@@ -106,7 +109,9 @@ class Handler:
             event: Any = sqs_event(records)
         else:
             event = Batch([Record(r) for r in records], records[0]["queue"], self.spec.name)
-        result = self._call(event, request["timeout_ms"])
+        traces = {Record(r).traceparent for r in records}
+        shared = traces.pop() if len(traces) == 1 else None  # one trace for the whole batch
+        result = self._call(event, request["timeout_ms"], shared)
         reply: dict[str, Any] = {"failed": failed_ids(result, ids)}
         if isinstance(result, BatchResponse) and result.reasons:
             reply["reasons"] = {
@@ -129,9 +134,17 @@ class Handler:
                 event = notification
         else:
             event = invocation["input"]
-        result = self._call(event, request["timeout_ms"])
+        result = self._call(event, request["timeout_ms"], _traceparent_of(invocation))
         json.dumps(result)  # the result must be JSON: it goes to destinations
         return {"result": result}
+
+
+def _traceparent_of(invocation: dict[str, Any]) -> str | None:
+    """The trace an async invocation continues: its SNS message's ``traceparent`` attribute."""
+    if invocation["source"] != "sns":
+        return None
+    spec = invocation["notification"].get("MessageAttributes", {}).get(trace.ATTRIBUTE)
+    return trace.parse(spec.get("Value")) if isinstance(spec, dict) else None
 
 
 def serve(handler: Handler, requests: BinaryIO, replies: BinaryIO) -> None:
