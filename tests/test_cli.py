@@ -45,12 +45,12 @@ def test_create_send_receive_delete(db: str) -> None:
         assert client.get_queue("orders").stats().total == 0
 
 
-def test_errors_are_one_line_and_exit_2(db: str) -> None:
+def test_errors_are_one_line_and_exit_1_usage_errors_2(db: str) -> None:
     code, out = invoke("send", "missing", "x", "--db", db)
-    assert code == 2
+    assert code == 1
     assert "QueueDoesNotExist" in out
     code, out = invoke("queues", "create", "bad name", "--db", db)
-    assert code == 2
+    assert code == 1
     assert "letters, digits" in out
     code, out = invoke("send", "missing", "x", "--db", db, "-a", "novalue")
     assert code == 2
@@ -60,7 +60,7 @@ def test_errors_are_one_line_and_exit_2(db: str) -> None:
 def test_purge_and_delete(db: str) -> None:
     invoke("queues", "create", "q", "--db", db)
     invoke("send", "q", "x", "--db", db)
-    code, out = invoke("queues", "purge", "q", "--db", db)
+    code, out = invoke("queues", "purge", "q", "--db", db, "--yes")
     assert (code, "purged 1" in out) == (0, True)
     code, out = invoke("queues", "delete", "q", "--db", db)
     assert (code, "deleted q" in out) == (0, True)
@@ -81,7 +81,19 @@ def test_python_dash_m_is_the_same_cli() -> None:
         [sys.executable, "-m", "eventyard", "--help"], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0
-    for command in ("demo", "queues", "send", "receive", "redrive", "bench"):
+    for command in (
+        "demo",
+        "queues",
+        "topics",
+        "rules",
+        "functions",
+        "dlq",
+        "tail",
+        "send",
+        "receive",
+        "redrive",
+        "bench",
+    ):
         assert command in done.stdout
 
 
@@ -127,7 +139,7 @@ def test_put_events_and_rules(db: str) -> None:
     code, out = invoke(
         "put-events", "--source", "shop", "--detail-type", "X", "--detail", "[1]", "--db", db
     )
-    assert code == 2
+    assert code == 1
     assert "MalformedDetail" in out
     code, out = invoke("rules", "list", "--db", db)
     assert "big" in out

@@ -10,14 +10,17 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 import eventyard
+from eventyard import commands
 from eventyard.errors import EventyardError
+
+if TYPE_CHECKING:
+    from eventyard.admin.access import AdminAccess
 
 app = typer.Typer(
     name="eventyard",
@@ -25,17 +28,10 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-queues_app = typer.Typer(
-    help="Create, list, inspect, purge and delete queues.", no_args_is_help=True
-)
 bench_app = typer.Typer(
     help="Benchmarks (medians and ratios against baselines).", no_args_is_help=True
 )
-topics_app = typer.Typer(help="Create, list and delete topics.", no_args_is_help=True)
-rules_app = typer.Typer(help="List the rules of an event bus.", no_args_is_help=True)
-app.add_typer(queues_app, name="queues")
-app.add_typer(topics_app, name="topics")
-app.add_typer(rules_app, name="rules")
+commands.register(app)  # queues, topics, rules, functions, dlq, tail
 app.add_typer(bench_app, name="bench")
 
 console = Console()
@@ -49,7 +45,7 @@ DbOption = Annotated[
 
 @contextmanager
 def _session(db: str | None, durability: str = "full") -> Iterator[eventyard.Client]:
-    """A client for one command; an eventyard error ends the command with one line, exit 2."""
+    """A client for one command; an eventyard error ends the command with one line, exit 1."""
     try:
         with eventyard.connect(db, durability=durability) as client:  # type: ignore[arg-type]
             yield client
@@ -59,7 +55,7 @@ def _session(db: str | None, durability: str = "full") -> Iterator[eventyard.Cli
 
 def _fail(exc: EventyardError) -> typer.Exit:
     errors.print(f"[red]error[/red] ({type(exc).__name__}): {exc}", soft_wrap=True)
-    return typer.Exit(code=2)
+    return typer.Exit(code=1)
 
 
 @app.command()
@@ -84,67 +80,6 @@ def demo(
     from eventyard.demo import run_demo
 
     raise typer.Exit(code=run_demo(folder, console, port=port, exit_after=exit_after))
-
-
-@queues_app.command("list")
-def queues_list(db: DbOption = None, prefix: str = "") -> None:
-    """List queues with their approximate counts."""
-    with _session(db) as client:
-        table = Table()
-        for column in ("queue", "visible", "in flight", "delayed", "oldest age (s)", "dlq"):
-            table.add_column(column)
-        for name in client.list_queues(prefix):
-            queue = client.get_queue(name)
-            stats = queue.stats()
-            age = "-" if stats.oldest_age_seconds is None else f"{stats.oldest_age_seconds:.1f}"
-            table.add_row(
-                name,
-                str(stats.visible),
-                str(stats.in_flight),
-                str(stats.delayed),
-                age,
-                queue.attributes.dead_letter_queue or "",
-            )
-        console.print(table)
-
-
-@queues_app.command("create")
-def queues_create(
-    name: str,
-    db: DbOption = None,
-    visibility_timeout: Optional[int] = None,  # noqa: UP045
-    delay_seconds: Optional[int] = None,  # noqa: UP045
-    dead_letter_queue: Optional[str] = None,  # noqa: UP045
-    max_receive_count: Optional[int] = None,  # noqa: UP045
-    content_based_deduplication: bool = False,
-) -> None:
-    """Create a queue (FIFO when the name ends in .fifo)."""
-    with _session(db) as client:
-        queue = client.create_queue(
-            name,
-            visibility_timeout=visibility_timeout,
-            delay_seconds=delay_seconds,
-            dead_letter_queue=dead_letter_queue,
-            max_receive_count=max_receive_count,
-            content_based_deduplication=content_based_deduplication or None,
-        )
-        console.print(f"created {queue.name} ({queue.arn})")
-
-
-@queues_app.command("delete")
-def queues_delete(name: str, db: DbOption = None) -> None:
-    """Delete a queue and its messages."""
-    with _session(db) as client:
-        client.delete_queue(name)
-        console.print(f"deleted {name}")
-
-
-@queues_app.command("purge")
-def queues_purge(name: str, db: DbOption = None) -> None:
-    """Delete every message of a queue (once per 60 s)."""
-    with _session(db) as client:
-        count = client.get_queue(name).purge()
-        console.print(f"purged {count} messages from {name}")
 
 
 @app.command()
@@ -236,49 +171,6 @@ def _attributes(items: list[str] | None) -> dict[str, object]:
     return attributes
 
 
-@topics_app.command("list")
-def topics_list(db: DbOption = None) -> None:
-    """List topics with their subscriptions."""
-    with _session(db) as client:
-        table = Table()
-        for column in ("topic", "protocol", "endpoint", "raw", "filter policy"):
-            table.add_column(column)
-        for name in client.list_topics():
-            subscriptions = client.list_subscriptions(name)
-            if not subscriptions:
-                table.add_row(name, "", "", "", "")
-            for subscription in subscriptions:
-                config = subscription.config
-                table.add_row(
-                    name,
-                    config.protocol,
-                    config.endpoint,
-                    "yes" if config.raw_message_delivery else "",
-                    config.filter_policy or "",
-                )
-        console.print(table)
-
-
-@topics_app.command("create")
-def topics_create(
-    name: str, db: DbOption = None, content_based_deduplication: bool = False
-) -> None:
-    """Create a topic (FIFO when the name ends in .fifo)."""
-    with _session(db) as client:
-        topic = client.create_topic(
-            name, content_based_deduplication=content_based_deduplication or None
-        )
-        console.print(f"created {topic.name} ({topic.arn})")
-
-
-@topics_app.command("delete")
-def topics_delete(name: str, db: DbOption = None) -> None:
-    """Delete a topic and its subscriptions."""
-    with _session(db) as client:
-        client.delete_topic(name)
-        console.print(f"deleted {name}")
-
-
 @app.command()
 def subscribe(
     topic: str,
@@ -345,25 +237,8 @@ def put_events(
         )
         if not result.ok:
             errors.print(f"[red]error[/red] ({result.error_code}): {result.error_message}")
-            raise typer.Exit(code=2)
+            raise typer.Exit(code=1)
         console.print(result.event_id)
-
-
-@rules_app.command("list")
-def rules_list(bus: str = "default", db: DbOption = None) -> None:
-    """List a bus's rules with their patterns, schedules and targets."""
-    with _session(db) as client:
-        rules = client.bus(bus).rules()
-        table = Table()
-        for column in ("rule", "state", "pattern / schedule", "targets"):
-            table.add_column(column)
-        for rule in rules:
-            targets = ", ".join(f"{t.kind}:{t.endpoint}" for t in rule.targets())
-            what = json.dumps(rule.pattern) if rule.pattern is not None else ""
-            if rule.schedule:
-                what = f"{what} {rule.schedule}".strip()
-            table.add_row(rule.name, "enabled" if rule.enabled else "disabled", what, targets)
-        console.print(table)
 
 
 @app.command()
@@ -405,6 +280,20 @@ def _configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(name)s %(message)s", stream=sys.stderr)
 
 
+def _admin_access(database_url: str) -> AdminAccess:
+    from eventyard.admin.access import admin_access
+
+    return admin_access(database_url)
+
+
+def _announce_admin(access: AdminAccess, host: str, port: int) -> None:
+    """The admin URL, where the token is (never the token), and a one-time login link."""
+    from eventyard.admin.access import announcement, base_url
+
+    for line in announcement(access, base_url(host, port)):
+        console.print(line, soft_wrap=True, markup=False, highlight=False)
+
+
 def _supervise(
     app_reference: str,
     db: str | None,
@@ -428,8 +317,14 @@ def _supervise(
         raise _fail(exc) from None
     with _session(db or application.database_url, application.durability) as client:
         apply_app(application, client)
+        access = _admin_access(client.url) if http is not None else None
         supervisor = Supervisor(
-            application, reference, client, http=http, run_dispatcher=dispatcher
+            application,
+            reference,
+            client,
+            http=http,
+            run_dispatcher=dispatcher,
+            admin_routes=() if access is None else access.routes(lambda: client),
         ).start()
         supervisor.install_signal_handlers()
         served = (
@@ -441,10 +336,12 @@ def _supervise(
             f"running {application.name!r} on {client.url}: "
             f"{', '.join(application.functions) or 'no functions'}{served}; Ctrl-C to stop"
         )
+        if access is not None and http is not None:
+            _announce_admin(access, *http)
         supervisor.wait()
         if supervisor.failure is not None:
             errors.print(f"[red]error[/red]: {supervisor.failure}", soft_wrap=True)
-            raise typer.Exit(code=2)
+            raise typer.Exit(code=1)
         console.print("stopped")
 
 
@@ -455,8 +352,33 @@ def run_app(
     host: Annotated[str, typer.Option(help="HTTP address (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
 ) -> None:
-    """Apply an app and run it: HTTP routes, the dispatcher and every function, until Ctrl-C."""
+    """Apply an app and run it: HTTP routes (and the admin surface at /admin), the dispatcher
+    and every function, until Ctrl-C."""
     _supervise(app_reference, db, http=(host, port))
+
+
+@app.command("serve")
+def serve_admin(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="HTTP address (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="HTTP port.")] = 8000,
+) -> None:
+    """Serve only the admin API and pages (/admin), for a database other processes write."""
+    from eventyard.admin.access import base_url
+    from eventyard.admin.standalone import serve_until_signal, standalone_app
+
+    _configure_logging()
+    with _session(db) as client:
+        access = _admin_access(client.url)
+        asgi = standalone_app(access, lambda: client)
+        console.print(f"serving the admin surface of {client.url}; Ctrl-C to stop")
+        _announce_admin(access, host, port)
+        try:
+            serve_until_signal(asgi, host, port)
+        except OSError as exc:
+            errors.print(f"[red]error[/red]: {exc}", soft_wrap=True)
+            raise typer.Exit(code=1) from None
+        console.print(f"stopped serving {base_url(host, port)}")
 
 
 @app.command("worker")

@@ -130,7 +130,7 @@ def test_run_reports_a_taken_port(tmp_path: Path) -> None:
             text=True,
             timeout=60,
         )
-    assert done.returncode == 2
+    assert done.returncode == 1
     assert "cannot serve HTTP" in done.stderr
 
 
@@ -141,5 +141,5 @@ def test_run_refuses_a_missing_app(tmp_path: Path) -> None:
         text=True,
         timeout=60,
     )
-    assert done.returncode == 2
+    assert done.returncode == 1
     assert "does not exist" in done.stderr

@@ -2,7 +2,8 @@
 
 Starts the checkout example (``eventyard.examples.checkout``: HTTP API, topic,
 queues with dead-letter queues, four functions in worker processes, bus rules)
-on a fresh SQLite file, prints where it serves, tells the story (see
+on a fresh SQLite file with the admin surface beside it, prints where it
+serves (the API, and the dashboard with a one-time login link), tells the story (see
 `eventyard.demo.story`) with live figures, prints a summary, and keeps serving
 until Ctrl-C (or ends at once with ``exit_after``).
 """
@@ -93,6 +94,7 @@ def run_demo(
 
 
 def _run(folder: str, database: str, port: int, out: Console, exit_after: bool) -> int:
+    from eventyard.admin.access import admin_access, login_link
     from eventyard.demo.board import Board, DemoStalled
     from eventyard.demo.story import Shop, Story
     from eventyard.runtime.apply import apply_app
@@ -104,7 +106,14 @@ def _run(folder: str, database: str, port: int, out: Console, exit_after: bool) 
     out.print(f"[bold]eventyard demo[/bold]: the chapter's checkout system in [cyan]{folder}[/]")
     with eventyard.connect(f"sqlite:///{database}") as client:
         apply_app(module.app, client)
-        supervisor = Supervisor(module.app, f"{APP_MODULE}:app", client, http=("127.0.0.1", port))
+        access = admin_access(client.url)
+        supervisor = Supervisor(
+            module.app,
+            f"{APP_MODULE}:app",
+            client,
+            http=("127.0.0.1", port),
+            admin_routes=access.routes(lambda: client),
+        )
         supervisor.start()
         board = Board(client, database, out)
         shop = Shop(api, out)
@@ -119,6 +128,12 @@ def _run(folder: str, database: str, port: int, out: Console, exit_after: bool) 
                 f"  labels     {os.environ['CHECKOUT_LABELS_DIR']}\n"
                 f"  functions  {', '.join(module.app.functions)} (worker processes)"
             )
+            out.print(
+                f"  dashboard  {api}/admin/  (token in {access.token_location})\n"
+                f"  log in     {login_link(access, api)}  (one-time link, 15 minutes)",
+                soft_wrap=True,
+                highlight=False,
+            )
             story = Story(
                 client,
                 shop,
@@ -127,6 +142,7 @@ def _run(folder: str, database: str, port: int, out: Console, exit_after: bool) 
                 lambda order_id, posted: orders.order_event(
                     order_id, orders.OrderRequest.model_validate(posted)
                 ),
+                dashboard=f"{api}/admin",
             )
             try:
                 story.run()
@@ -139,8 +155,11 @@ def _run(folder: str, database: str, port: int, out: Console, exit_after: bool) 
                 return 0
             out.print(
                 f"\nStill serving on {api}: try [cyan]curl {api}/stock[/cyan] or "
-                f"[cyan]curl -X POST {api}/printer -d '{{\"paper\": false}}'[/cyan]. "
-                "Ctrl-C to stop."
+                f"[cyan]curl -X POST {api}/printer -d '{{\"paper\": false}}'[/cyan]; "
+                f"the poison order waits on the dashboard at {api}/admin/queues/InventoryDLQ "
+                f"(a fresh login link: {login_link(access, api)}). Ctrl-C to stop.",
+                soft_wrap=True,
+                highlight=False,
             )
             supervisor.install_signal_handlers()
             supervisor.wait()

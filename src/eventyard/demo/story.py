@@ -126,12 +126,16 @@ class Story:
         board: Board,
         console: Console,
         order_event: Callable[[str, dict[str, Any]], dict[str, Any]],
+        *,
+        dashboard: str | None = None,
     ) -> None:
         self.client = client
         self.shop = shop
         self.board = board
         self.say = console.print
         self._order_event = order_event
+        #: The dashboard's base URL (``…/admin``), to point the viewer at the DLQ pages.
+        self.dashboard = dashboard
         self.poison_id = ""
 
     def run(self) -> None:
@@ -192,6 +196,14 @@ class Story:
             f"but the poison one); {snapshot.labels} labels printed; the poison order "
             f"{self.poison_id} waits in InventoryDLQ for a human."
         )
+        if self.dashboard is not None:
+            self.say(
+                f"  see them on the dashboard: {self.dashboard}/queues/ShippingDLQ and "
+                f"{self.dashboard}/queues/InventoryDLQ (each message with its failure "
+                "history and traceback; Redrive and Delete buttons)",
+                soft_wrap=True,
+                highlight=False,
+            )
 
     def _show_dead_letter(self, queue: str) -> None:
         dead = self.client.get_queue(queue).receive(max_messages=1, visibility_timeout=0)

@@ -35,6 +35,9 @@ from eventyard.runtime.specs import (
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: The paths of the admin surface, served beside the app's routes: no app route may use them.
+ADMIN_PATH = "/admin"
+
 
 @dataclass(frozen=True)
 class QueueRef:
@@ -416,6 +419,11 @@ class App:
             raise InvalidParameterValue(f"route method {shorten(method)} is not an HTTP method")
         if not isinstance(path, str) or not path.startswith("/"):
             raise InvalidParameterValue(f"route path {shorten(path)} must start with '/'")
+        if path == ADMIN_PATH or path.startswith(ADMIN_PATH + "/"):
+            raise InvalidParameterValue(
+                f"route path {shorten(path)} is under {ADMIN_PATH}, which belongs to the admin "
+                f"surface of eventyard run; choose another path"
+            )
         check_int_range(max_body_bytes, "max_body_bytes", 1, 64 * 1_048_576)
 
         def register(handler: F) -> F:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+import traceback
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -129,7 +130,8 @@ class BatchResponse:
     """A partial batch failure: the messages to retry; every other one is deleted.
 
     ``fail(record, reason)``: the reason (an exception or a text) is kept in the
-    message's failure records, next to the attempt, as a raised error would be.
+    message's failure records, next to the attempt, as a raised error would be
+    (a caught exception with the tail of its traceback).
     """
 
     def __init__(self, failed: Sequence[Record | str] = ()) -> None:
@@ -143,6 +145,9 @@ class BatchResponse:
         self.failed.append(message_id)
         if isinstance(reason, BaseException):
             self.reasons[message_id] = {"type": type(reason).__name__, "message": str(reason)}
+            if reason.__traceback__ is not None:  # caught: where it was raised, for the operator
+                lines = traceback.format_exception(type(reason), reason, reason.__traceback__)
+                self.reasons[message_id]["traceback"] = "".join(lines[-12:])[-2000:]
         elif reason is not None:
             self.reasons[message_id] = {"type": "BatchItemFailure", "message": str(reason)}
         return self

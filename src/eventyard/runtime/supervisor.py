@@ -16,9 +16,11 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from starlette.routing import BaseRoute
 
 from eventyard.broker.client import Client
 from eventyard.runtime.app import App
@@ -48,13 +50,17 @@ class Supervisor:
         http: tuple[str, int] | None = None,
         grace_seconds: float | None = None,
         async_retry_delay_seconds: int | None = None,
+        admin_routes: Sequence[BaseRoute] = (),
     ) -> None:
+        """``http``: (host, port) to serve the app's routes on, with ``admin_routes`` (the
+        admin surface, served even if the app has no routes)."""
         self.app = app
         self.app_reference = app_reference
         self.client = client
         self.stop_event = threading.Event()
         self._run_dispatcher = run_dispatcher
         self._http = http
+        self._admin_routes = tuple(admin_routes)
         self._grace = grace_seconds
         self._async_retry_delay = async_retry_delay_seconds
         self._running: list[_Running] = []
@@ -105,7 +111,7 @@ class Supervisor:
             self._dispatcher_stop: Callable[[], None] | None = dispatcher.request_stop
         else:
             self._dispatcher_stop = None
-        if self._http is not None and self.app.routes:
+        if self._http is not None and (self.app.routes or self._admin_routes):
             self._start_http(*self._http)
         return self
 
@@ -126,7 +132,11 @@ class Supervisor:
     def _start_http(self, host: str, port: int) -> None:
         from eventyard.runtime.http import create_asgi_app, serve
 
-        asgi = create_asgi_app(self.app.routes, lambda: self.client)
+        asgi = create_asgi_app(
+            self.app.routes, lambda: self.client, admin_routes=self._admin_routes
+        )
+        # The dashboard draws the queue -> function links from the app (the database has none).
+        asgi.state.eventyard_app = self.app
 
         def run_http() -> None:
             try:
