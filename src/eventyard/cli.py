@@ -8,15 +8,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
 
-import eventyard
 from eventyard import commands
+from eventyard.commands._common import fail, session
 from eventyard.errors import EventyardError
 
 if TYPE_CHECKING:
@@ -41,21 +39,6 @@ DbOption = Annotated[
     Optional[str],  # noqa: UP045 - typer needs Optional at runtime on 3.11
     typer.Option("--db", help="Database URL (default: $EVENTYARD_DB or sqlite:///./eventyard.db)."),
 ]
-
-
-@contextmanager
-def _session(db: str | None, durability: str = "full") -> Iterator[eventyard.Client]:
-    """A client for one command; an eventyard error ends the command with one line, exit 1."""
-    try:
-        with eventyard.connect(db, durability=durability) as client:  # type: ignore[arg-type]
-            yield client
-    except EventyardError as exc:
-        raise _fail(exc) from None
-
-
-def _fail(exc: EventyardError) -> typer.Exit:
-    errors.print(f"[red]error[/red] ({type(exc).__name__}): {exc}", soft_wrap=True)
-    return typer.Exit(code=1)
 
 
 @app.command()
@@ -97,7 +80,7 @@ def send(
 ) -> None:
     """Send one message (the body as given: text)."""
     attributes = _attributes(attribute)
-    with _session(db) as client:
+    with session(db) as client:
         message_id = client.get_queue(queue).send(
             body,
             attributes=attributes or None,
@@ -117,7 +100,7 @@ def receive(
     delete: Annotated[bool, typer.Option(help="Delete what was received.")] = False,
 ) -> None:
     """Receive messages and print them as JSON lines."""
-    with _session(db) as client:
+    with session(db) as client:
         handle = client.get_queue(queue)
         messages = handle.receive(max_messages=max_messages, wait_seconds=wait_seconds)
         for message in messages:
@@ -151,7 +134,7 @@ def redrive(
     ] = None,
 ) -> None:
     """Move the messages of a dead-letter queue back, and wait until done."""
-    with _session(db) as client:
+    with session(db) as client:
         task = client.start_redrive(dead_letter_queue, destination=to, max_messages_per_second=rate)
         progress = task.wait()
         console.print(
@@ -189,7 +172,7 @@ def subscribe(
     except ValueError as exc:
         errors.print(f"[red]error[/red]: --filter-policy is not JSON: {exc}")
         raise typer.Exit(code=2) from None
-    with _session(db) as client:
+    with session(db) as client:
         subscription = client.get_topic(topic).subscribe(
             endpoint, raw=raw, filter_policy=policy, filter_policy_scope=filter_policy_scope
         )
@@ -211,7 +194,7 @@ def publish(
 ) -> None:
     """Publish one message (text) to a topic."""
     attributes = _attributes(attribute)
-    with _session(db) as client:
+    with session(db) as client:
         message_id = client.get_topic(topic).publish(
             message,
             subject=subject,
@@ -231,7 +214,7 @@ def put_events(
     db: DbOption = None,
 ) -> None:
     """Put one event on an event bus; prints its id."""
-    with _session(db) as client:
+    with session(db) as client:
         [result] = client.bus(bus).put_events(
             [{"source": source, "detail_type": detail_type, "detail": detail}]
         )
@@ -246,7 +229,7 @@ def dispatch(db: DbOption = None) -> None:
     """Run a dispatcher until Ctrl-C: webhooks, retries, schedules, replays, orphan redrives."""
     import signal
 
-    with _session(db) as client:
+    with session(db) as client:
         dispatcher = client.dispatcher()
         console.print(f"dispatching for {client.url}; Ctrl-C to stop")
 
@@ -314,8 +297,8 @@ def _supervise(
         if functions:
             application = application.with_functions(set(functions))
     except EventyardError as exc:
-        raise _fail(exc) from None
-    with _session(db or application.database_url, application.durability) as client:
+        raise fail(exc) from None
+    with session(db or application.database_url, application.durability) as client:
         apply_app(application, client)
         access = _admin_access(client.url) if http is not None else None
         supervisor = Supervisor(
@@ -368,7 +351,7 @@ def serve_admin(
     from eventyard.admin.standalone import serve_until_signal, standalone_app
 
     _configure_logging()
-    with _session(db) as client:
+    with session(db) as client:
         access = _admin_access(client.url)
         asgi = standalone_app(access, lambda: client)
         console.print(f"serving the admin surface of {client.url}; Ctrl-C to stop")

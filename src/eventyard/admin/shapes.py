@@ -42,13 +42,7 @@ def plain(value: object) -> Any:
 
 
 def counters(record: QueueCounters) -> models.Counters:
-    return models.Counters(
-        sent=record.sent,
-        received=record.received,
-        deleted=record.deleted,
-        dead_lettered=record.dead_lettered,
-        purged=record.purged,
-    )
+    return models.Counters.model_validate(record, from_attributes=True)
 
 
 def queue_summary(
@@ -82,31 +76,11 @@ def queue_attributes(config: QueueConfig) -> dict[str, Any]:
 
 
 def redrive_progress(record: MoveTaskRecord) -> models.RedriveProgressBody:
-    return models.RedriveProgressBody(
-        task_id=record.task_id,
-        source_queue=record.source_queue,
-        destination_queue=record.destination_queue,
-        status=record.status,
-        max_messages_per_second=record.max_messages_per_second,
-        to_move=record.to_move,
-        moved=record.moved,
-        skipped=record.skipped,
-        started_at_ms=record.started_at_ms,
-        updated_at_ms=record.updated_at_ms,
-        failure_reason=record.failure_reason,
-    )
+    return models.RedriveProgressBody.model_validate(record, from_attributes=True)
 
 
 def failure(record: FailureRecord) -> models.Failure:
-    return models.Failure(
-        queue=record.queue,
-        function=record.function,
-        attempt=record.attempt,
-        error_type=record.error_type,
-        error_message=record.error_message,
-        traceback=record.traceback,
-        failed_at_ms=record.failed_at_ms,
-    )
+    return models.Failure.model_validate(record, from_attributes=True)
 
 
 def peeked(message: PeekedMessage, failures: list[FailureRecord]) -> models.PeekedMessageBody:

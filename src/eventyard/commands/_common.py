@@ -45,10 +45,10 @@ JsonOption = Annotated[
 
 
 @contextmanager
-def session(db: str | None) -> Iterator[eventyard.Client]:
+def session(db: str | None, durability: str = "full") -> Iterator[eventyard.Client]:
     """A client for one command; an eventyard error ends the command with one line, exit 1."""
     try:
-        with eventyard.connect(db) as client:
+        with eventyard.connect(db, durability=durability) as client:  # type: ignore[arg-type]
             yield client
     except EventyardError as exc:
         raise fail(exc) from None
