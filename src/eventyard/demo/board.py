@@ -71,14 +71,13 @@ class Board:
 
     def table(self, snapshot: Snapshot, caption: str = "") -> Table:
         table = Table(caption=caption or None, caption_justify="left", box=box.SIMPLE_HEAD)
-        for column in ("orders", "stock\ntaken", "labels", *HEADERS, "failed\ntries"):
+        for column in ("orders", "stock\ntaken", "labels", *HEADERS):
             table.add_column(column, justify="right")
         table.add_row(
             str(snapshot.orders),
             str(snapshot.stock_taken),
             str(snapshot.labels),
             *(_depth(snapshot.queues[name]) for name in QUEUES),
-            str(sum(snapshot.failures.values())),
         )
         return table
 
