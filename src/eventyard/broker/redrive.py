@@ -38,8 +38,13 @@ class RedriveTask:
         self.destination_queue = record.destination_queue
         self._rate = record.max_messages_per_second
         self._wake = threading.Event()
+        # Waiters wait on this, not on Thread.join: on Python 3.11 a Ctrl-C that interrupts a
+        # join can leave the thread looking stopped while it still runs.
+        self._finished = threading.Event()
         self._thread = threading.Thread(
-            target=self._run, name=f"eventyard-redrive-{record.source_queue}", daemon=False
+            target=self._run_then_finish,
+            name=f"eventyard-redrive-{record.source_queue}",
+            daemon=False,
         )
 
     def start(self) -> RedriveTask:
@@ -52,7 +57,7 @@ class RedriveTask:
 
     def wait(self, timeout: float | None = None) -> RedriveProgress:
         """Block until the task finishes (or the timeout); returns the progress then."""
-        self._thread.join(timeout)
+        self._finished.wait(timeout)
         return self.progress()
 
     def cancel(self) -> RedriveProgress:
@@ -67,7 +72,13 @@ class RedriveTask:
 
     @property
     def running(self) -> bool:
-        return self._thread.is_alive()
+        return self._thread.is_alive() and not self._finished.is_set()
+
+    def _run_then_finish(self) -> None:
+        try:
+            self._run()
+        finally:
+            self._finished.set()
 
     def _run(self) -> None:
         store = self._client.store
