@@ -39,6 +39,14 @@ DbOption = Annotated[
     Optional[str],  # noqa: UP045 - typer needs Optional at runtime on 3.11
     typer.Option("--db", help="Database URL (default: $EVENTYARD_DB or sqlite:///./eventyard.db)."),
 ]
+AsyncRetryDelayOption = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option(
+        min=1,
+        max=3600,
+        help="Seconds before an async function's first retry (doubling after); default 60, as AWS.",
+    ),
+]
 
 
 @app.command()
@@ -284,8 +292,9 @@ def _supervise(
     functions: list[str] | None = None,
     http: tuple[str, int] | None = None,
     dispatcher: bool = True,
+    async_retry_delay: int | None = None,
 ) -> None:
-    """Load and apply an app, run its supervisor until a signal, exit 0 (2 on a failure)."""
+    """Load and apply an app, run its supervisor until a signal, exit 0 (1 on a failure)."""
     from eventyard.runtime.apply import apply_app
     from eventyard.runtime.loader import load_app
     from eventyard.runtime.supervisor import Supervisor
@@ -308,6 +317,7 @@ def _supervise(
             http=http,
             run_dispatcher=dispatcher,
             admin_routes=() if access is None else access.routes(lambda: client),
+            async_retry_delay_seconds=async_retry_delay,
         ).start()
         supervisor.install_signal_handlers()
         served = (
@@ -334,10 +344,11 @@ def run_app(
     db: DbOption = None,
     host: Annotated[str, typer.Option(help="HTTP address (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+    async_retry_delay: AsyncRetryDelayOption = None,
 ) -> None:
     """Apply an app and run it: HTTP routes (and the admin surface at /admin), the dispatcher
     and every function, until Ctrl-C."""
-    _supervise(app_reference, db, http=(host, port))
+    _supervise(app_reference, db, http=(host, port), async_retry_delay=async_retry_delay)
 
 
 @app.command("serve")
@@ -372,9 +383,16 @@ def run_worker(
         Optional[list[str]],  # noqa: UP045
         typer.Option("--function", "-f", help="Run only this function; repeatable."),
     ] = None,
+    async_retry_delay: AsyncRetryDelayOption = None,
 ) -> None:
     """Run an app's functions only (no HTTP, no dispatcher), e.g. on another machine."""
-    _supervise(app_reference, db, functions=function, dispatcher=False)
+    _supervise(
+        app_reference,
+        db,
+        functions=function,
+        dispatcher=False,
+        async_retry_delay=async_retry_delay,
+    )
 
 
 @bench_app.command("queue")

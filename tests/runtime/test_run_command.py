@@ -143,3 +143,48 @@ def test_run_refuses_a_missing_app(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert "does not exist" in done.stderr
+
+
+RETRYING_APP = """
+import eventyard
+
+app = eventyard.App("retrying")
+done = app.queue("done")
+
+
+@app.on_event(pattern={"source": ["test"]}, retries=1, timeout_seconds=5)
+def flaky(event, context):
+    tries = context.client.get_queue("tries")
+    tries.send("a try")
+    if tries.stats().total == 1:
+        raise RuntimeError("the first try fails")
+    context.client.get_queue("done").send("retried")
+"""
+
+
+def test_async_retry_delay_shortens_the_wait_before_a_retry(tmp_path: Path) -> None:
+    from running_app import start_eventyard, stop, wait_until
+
+    app_file = tmp_path / "retrying.py"
+    app_file.write_text(textwrap.dedent(RETRYING_APP))
+    database = f"sqlite:///{tmp_path / 'r.db'}"
+    with eventyard.connect(database) as client:
+        client.create_queue("tries")
+    process = start_eventyard(
+        "worker",
+        str(app_file),
+        database,
+        tmp_path / "log.txt",
+        extra_args=("--async-retry-delay", "1"),
+    )
+    try:
+        with eventyard.connect(database) as client:
+            wait_until(lambda: "done" in client.list_queues(), timeout=60, what="the app applied")
+            client.bus().put_events([{"source": "test", "detail_type": "x", "detail": {}}])
+            # AWS's first retry waits 60 s; with --async-retry-delay 1 it comes within seconds.
+            wait_until(
+                lambda: client.get_queue("done").stats().visible == 1, timeout=45, what="retry"
+            )
+            assert client.get_queue("tries").stats().visible == 2
+    finally:
+        stop(process)
