@@ -554,7 +554,8 @@ def serve(
 
     ``ready`` is set once the socket listens. On stop the server takes no new
     connections and gives requests in flight `GRACEFUL_SHUTDOWN_SECONDS` to
-    finish. Logging goes to the ``uvicorn.*`` loggers and is not reconfigured.
+    finish. Logging goes to the ``uvicorn.*`` loggers and is not reconfigured; there is
+    no access log.
     Raises OSError if it cannot listen (e.g. the port is taken).
     """
     config = uvicorn.Config(
@@ -562,6 +563,9 @@ def serve(
         host=host,
         port=port,
         log_config=None,
+        # No line per request: it costs the server CPU under load, and login links'
+        # one-time codes would land in the log. Functions log their invocations.
+        access_log=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     try:
