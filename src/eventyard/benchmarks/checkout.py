@@ -40,55 +40,36 @@ import json
 import math
 import os
 import random
-import signal
-import socket
-import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import IO, Any, Final
+from dataclasses import dataclass
+from typing import Any, Final
 
 import httpx
 
-import eventyard
+from eventyard.benchmarks._checkout_report import (
+    TARGET_P99_MS,
+    TARGET_PRINT_MS,
+    TARGET_RATIO,
+    plot,
+    render,
+)
+from eventyard.benchmarks._checkout_server import SYSTEMS, Server, order_times, wait_done
 from eventyard.benchmarks._harness import BenchmarkError
-from eventyard.benchmarks.queue import _machine, _percentile, _progress, _ratio, _url
+from eventyard.benchmarks.queue import _machine, _percentile, _progress, _ratio
+from eventyard.demo.samples import PRICES, order
 
-#: System key -> (the example file, the label in reports).
-SYSTEMS: Final = {
-    "event_driven": ("app.py", "event-driven (app.py)"),
-    "synchronous": ("fragile.py", "synchronous (fragile.py)"),
-}
-TARGET_P99_MS: Final = 50.0
-TARGET_RATIO: Final = 3.0
-#: The ratio target is stated for labels that take this long to print.
-TARGET_PRINT_MS: Final = 20
 DEFAULT_CLIENTS: Final = 16
 DEFAULT_SECONDS: Final = 30.0
 DEFAULT_DRAIN_TIMEOUT: Final = 900.0
-_STARTUP_SECONDS: Final = 60.0
 _WARM_UP_ORDERS: Final = 20
 _WARM_UP_TIMEOUT: Final = 120.0
-_STOP_SECONDS: Final = 60.0
 _REQUEST_TIMEOUT_SECONDS: Final = 60.0
-_POLL_SECONDS: Final = 0.25
+_CLIENT_START_SECONDS: Final = 60.0
 _ORDER_POOL: Final = 256
-#: The example's catalog with made-up prices (the example trusts the stated total).
-_PRICES: Final = {
-    "BOOK-001": 24.5,
-    "BOOK-002": 31.0,
-    "MUG-RED": 12.0,
-    "MUG-BLUE": 12.0,
-    "TEE-M": 19.9,
-    "TEE-L": 19.9,
-    "LAMP-01": 79.0,
-    "DESK-01": 899.0,
-}
-_CITIES: Final = (("Delft", "2611 AB", "NL"), ("Gent", "9000", "BE"), ("Lyon", "69001", "FR"))
 
 
 # -- the workload -------------------------------------------------------------------------------
@@ -97,157 +78,10 @@ def orders(count: int, seed: int) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     made = []
     for number in range(count):
-        skus = rng.sample(sorted(_PRICES), rng.randint(1, 3))
+        skus = rng.sample(sorted(PRICES), rng.randint(1, 3))
         items: list[dict[str, Any]] = [{"sku": sku, "quantity": rng.randint(1, 3)} for sku in skus]
-        total = sum(_PRICES[item["sku"]] * item["quantity"] for item in items)
-        city, postal_code, country = _CITIES[number % len(_CITIES)]
-        made.append(
-            {
-                "customer": f"customer{seed}-{number}@example.com",
-                "items": items,
-                "shipping_address": {
-                    "name": f"Customer {number}",
-                    "line1": f"{number} Harbour Street",
-                    "city": city,
-                    "postal_code": postal_code,
-                    "country": country,
-                },
-                "total": f"{total:.2f}",
-            }
-        )
+        made.append(order(number, items, customer=f"customer{seed}-{number}@example.com"))
     return made
-
-
-# -- the server ---------------------------------------------------------------------------------
-def example_folder() -> str:
-    """The checkout example's folder: the installed ``eventyard.examples.checkout``, or the
-    repository's ``examples/checkout`` when eventyard runs from a checkout whose install does
-    not map ``eventyard.examples`` (a path-only editable install)."""
-    try:
-        spec = importlib.util.find_spec("eventyard.examples.checkout")
-    except ModuleNotFoundError:
-        spec = None
-    if spec is not None and spec.submodule_search_locations:
-        return next(iter(spec.submodule_search_locations))
-    source = os.path.dirname(os.path.abspath(eventyard.__file__))
-    folder = os.path.normpath(os.path.join(source, "..", "..", "examples", "checkout"))
-    if os.path.isfile(os.path.join(folder, "app.py")):
-        return folder
-    raise BenchmarkError("cannot find the checkout example (eventyard.examples.checkout)")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class _Server:
-    """``python -m eventyard run <example>:app`` on a fresh database, its output in a log file."""
-
-    system: str
-    directory: str
-    port: int = field(default_factory=_free_port)
-    process: subprocess.Popen[bytes] | None = None
-    log: IO[bytes] | None = None
-
-    @property
-    def database(self) -> str:
-        return os.path.join(self.directory, "checkout.db")
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        app_file = os.path.join(example_folder(), SYSTEMS[self.system][0])
-        env = {**os.environ, "CHECKOUT_LABELS_DIR": os.path.join(self.directory, "labels")}
-        self.log = open(os.path.join(self.directory, "server.log"), "wb")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "eventyard",
-                "run",
-                f"{app_file}:app",
-                "--db",
-                _url(self.database),
-                "--port",
-                str(self.port),
-            ],
-            cwd=self.directory,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + _STARTUP_SECONDS
-        while True:
-            if self.process.poll() is not None:
-                raise BenchmarkError(f"{self.system}: the server exited:\n{self.output()}")
-            try:
-                if httpx.get(self.base_url + "/", timeout=5).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise BenchmarkError(f"{self.system}: the server did not answer in time")
-            time.sleep(0.1)
-
-    def output(self, tail: int = 4000) -> str:
-        try:
-            with open(os.path.join(self.directory, "server.log"), "rb") as file:
-                return file.read()[-tail:].decode("utf-8", "replace")
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        process = self.process
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=_STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-        if self.log is not None:
-            self.log.close()
-
-
-def _pending(database: str) -> tuple[int, int]:
-    """(orders without their stock taken, orders without a label), read-only."""
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as db:
-        row = db.execute(
-            "SELECT COALESCE(SUM(stock_taken_at IS NULL), 0),"
-            " COALESCE(SUM(label_printed_at IS NULL), 0) FROM orders"
-        ).fetchone()
-    return int(row[0]), int(row[1])
-
-
-def _order_times(database: str) -> dict[str, tuple[float, float | None, float | None]]:
-    """order id -> (placed_at, stock_taken_at, label_printed_at)."""
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as db:
-        rows = db.execute(
-            "SELECT order_id, placed_at, stock_taken_at, label_printed_at FROM orders"
-        ).fetchall()
-    return {order_id: (placed, stock, label) for order_id, placed, stock, label in rows}
-
-
-def _wait_done(database: str, timeout: float) -> bool:
-    """Wait until every order has its stock taken and its label printed; False on timeout."""
-    deadline = time.monotonic() + timeout
-    next_report = time.monotonic() + 30
-    while True:
-        stock, labels = _pending(database)
-        if stock == labels == 0:
-            return True
-        if time.monotonic() > deadline:
-            return False
-        if time.monotonic() > next_report:
-            _progress(f"    ... {labels:,} labels and {stock:,} stock updates still to do")
-            next_report += 30
-        time.sleep(_POLL_SECONDS)
 
 
 # -- the load -----------------------------------------------------------------------------------
@@ -301,7 +135,7 @@ def _load(base_url: str, clients: int, seconds: float, seed: int) -> tuple[list[
     """N client threads placing orders for `seconds`; (the requests, the load's start, wall)."""
     work = orders(_ORDER_POOL, seed)
     clock = [0.0]
-    ready = threading.Barrier(clients + 1, timeout=_STARTUP_SECONDS)
+    ready = threading.Barrier(clients + 1, timeout=_CLIENT_START_SECONDS)
     per_thread: list[list[_Request]] = [[] for _ in range(clients)]
     failures: list[str] = []
     threads = [
@@ -340,7 +174,7 @@ def _warm_up(base_url: str, database: str, seed: int) -> None:
                 raise BenchmarkError(
                     f"warm-up order refused: {response.status_code} {response.text[:200]}"
                 )
-    if not _wait_done(database, _WARM_UP_TIMEOUT):
+    if not wait_done(database, _WARM_UP_TIMEOUT):
         raise BenchmarkError("the warm-up orders were not all stocked and labelled in time")
 
 
@@ -392,19 +226,19 @@ def measure(
 ) -> dict[str, Any]:
     """One run of one system on a fresh database: the JSON-ready sample."""
     with tempfile.TemporaryDirectory(prefix="eventyard-bench-checkout-", dir=directory) as tmp:
-        server = _Server(system, tmp)
+        server = Server(system, tmp)
         try:
             server.start()
             printer = httpx.post(server.base_url + "/printer", json={"print_ms": print_ms})
             if printer.status_code != 200:
                 raise BenchmarkError(f"{system}: POST /printer: {printer.status_code}")
             _warm_up(server.base_url, server.database, seed)
-            warm = set(_order_times(server.database))
+            warm = set(order_times(server.database))
             requests, wall = _load(server.base_url, clients, seconds, seed)
             load_seconds = max(r.started + r.latency for r in requests) if requests else seconds
             load_end = wall + load_seconds
-            drained = _wait_done(server.database, drain_timeout)
-            times = _order_times(server.database)
+            drained = wait_done(server.database, drain_timeout)
+            times = order_times(server.database)
         except BenchmarkError as exc:
             raise BenchmarkError(f"{exc}\nserver log (end):\n{server.output()}") from None
         finally:
@@ -539,142 +373,6 @@ def run(
             "ratio": ratio is not None and ratio >= TARGET_RATIO,
         },
     }
-
-
-# -- output -------------------------------------------------------------------------------------
-def _fmt(value: float | None, unit: str = "") -> str:
-    if value is None:
-        return "-"
-    if unit == " ms" and value >= 1000:
-        return f"{value / 1000:,.{2 if value < 10_000 else 0}f} s"
-    return f"{value:,.1f}{unit}" if value < 10_000 else f"{value:,.0f}{unit}"
-
-
-def _pair(entry: dict[str, Any], key: str) -> str:
-    return f"{_fmt(entry[key]['p50'], ' ms')} / {_fmt(entry[key]['p99'], ' ms')}"
-
-
-def render(result: dict[str, Any]) -> None:
-    """Print the report: a rich table of medians, the ratio and the targets."""
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    if not console.is_terminal:  # a file or a pipe: do not squeeze the table into 80 columns
-        console = Console(width=150)
-    machine, parameters = result["machine"], result["parameters"]
-    console.print(
-        f"eventyard bench checkout: {parameters['clients']} concurrent HTTP clients placing orders "
-        f"for {parameters['seconds']:g} s, labels take {parameters['print_ms']} ms to print; "
-        f"median of {parameters['runs']} run(s)"
-    )
-    console.print(
-        f"machine: {machine['cpu_count']} CPUs, {machine['platform']}, Python {machine['python']},"
-        f" SQLite {machine['sqlite']}; one fsync ≈ {machine['fsync_ms']} ms here; load average "
-        f"{machine['load_average_1m'][0]} before, {machine['load_average_1m'][-1]} after;"
-        f" eventyard {machine['eventyard']} ({machine['eventyard_revision'] or 'not a checkout'})"
-    )
-    table = Table()
-    for column in (
-        "system",
-        "orders/s",
-        "errors",
-        "POST p50 / p99",
-        "→ stock p50 / p99",
-        "→ label p50 / p99",
-        "labels drained",
-        "runs (orders/s)",
-    ):
-        table.add_column(column, justify="left" if column == "system" else "right")
-    for system, (_, label) in SYSTEMS.items():
-        entry = result["systems"][system]
-        drained = _fmt(entry["label_drain_s"], " s") + ("" if entry["drained"] else " (timeout)")
-        table.add_row(
-            label,
-            _fmt(entry["accepted_per_s"]),
-            f"{entry['errors']:g}",
-            _pair(entry, "post_ms"),
-            _pair(entry, "to_stock_ms"),
-            _pair(entry, "to_label_ms"),
-            drained,
-            " / ".join(f"{s['accepted_per_s']:,.1f}" for s in entry["runs"]),
-        )
-    console.print(table)
-    ratio = result["ratio_event_driven_synchronous"]
-    met = result["target_met"]
-    p99 = result["systems"]["event_driven"]["post_ms"]["p99"]
-
-    def verdict(ok: bool) -> str:
-        return "[green]met[/green]" if ok else "[red]missed[/red]"
-
-    console.print(
-        f"event-driven / synchronous accepted orders/s: [bold]{_fmt(ratio)}x[/bold] "
-        f"(target ≥ {TARGET_RATIO:g}x with {TARGET_PRINT_MS} ms labels: {verdict(met['ratio'])}"
-        + (
-            ""
-            if parameters["print_ms"] == TARGET_PRINT_MS
-            else f"; this run used {parameters['print_ms']} ms"
-        )
-        + ")"
-    )
-    console.print(
-        f"event-driven POST /checkout p99: [bold]{_fmt(p99, ' ms')}[/bold] (target ≤ "
-        f"{TARGET_P99_MS:g} ms at the rate the machine sustains: {verdict(met['post_p99'])})"
-    )
-
-
-def plot(result: dict[str, Any], path: str) -> None:
-    """Accepted orders/s and POST p50/p99 per second of the load, and the label backlog.
-
-    Each system's run is the one with its median accepted orders/s.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    parameters = result["parameters"]
-    figure = plt.figure(figsize=(9, 10))
-    rate = figure.add_subplot(3, 1, 1)
-    latency = figure.add_subplot(3, 1, 2, sharex=rate)
-    backlog = figure.add_subplot(3, 1, 3)
-    colours = {"event_driven": "tab:blue", "synchronous": "tab:red"}
-    for system, (_, label) in SYSTEMS.items():
-        taken = result["systems"][system]["runs"]
-        ranked = sorted(taken, key=lambda sample: sample["accepted_per_s"])
-        series = ranked[(len(ranked) - 1) // 2]["series"]
-        colour = colours[system]
-        seconds = [second + 0.5 for second in range(len(series["accepted"]))]
-        rate.plot(seconds, series["accepted"], color=colour, label=label)
-        latency.plot(seconds, series["p50_ms"], color=colour, label=f"{label} p50")
-        latency.plot(seconds, series["p99_ms"], color=colour, linestyle="--", label=f"{label} p99")
-        backlog.plot(
-            range(1, len(series["label_backlog"]) + 1),
-            series["label_backlog"],
-            color=colour,
-            label=label,
-        )
-    rate.set_ylabel("accepted orders / s")
-    rate.set_ylim(bottom=0)
-    rate.set_xlim(0, parameters["seconds"])
-    rate.legend(loc="lower left", fontsize="small")
-    latency.set_ylabel("POST /checkout latency (ms)")
-    latency.set_yscale("log")
-    latency.set_xlabel("seconds since the load started (by request start)")
-    latency.axhline(TARGET_P99_MS, color="grey", linewidth=0.8, linestyle=":")
-    latency.legend(loc="lower left", fontsize="x-small", ncol=2)
-    backlog.set_ylabel("orders waiting for a label")
-    backlog.set_xlabel("seconds since the load started (the load ends at the dotted line)")
-    backlog.axvline(parameters["seconds"], color="grey", linewidth=0.8, linestyle=":")
-    backlog.set_ylim(bottom=0)
-    backlog.legend(loc="upper right", fontsize="small")
-    figure.suptitle(
-        f"eventyard bench checkout: {parameters['clients']} clients, {parameters['seconds']:g} s, "
-        f"labels {parameters['print_ms']} ms each (median run of {parameters['runs']})"
-    )
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
 
 
 def main(

@@ -21,43 +21,11 @@ from rich.table import Table
 
 import eventyard
 from eventyard.demo.board import Board, Snapshot
+from eventyard.demo.samples import PRICES, order
 
-#: The demo customer's price list (the example trusts the stated total, as the chapter does).
-PRICES: Final = {
-    "BOOK-001": 24.5,
-    "BOOK-002": 31.0,
-    "MUG-RED": 12.0,
-    "MUG-BLUE": 12.0,
-    "TEE-M": 19.9,
-    "TEE-L": 19.9,
-    "LAMP-01": 79.0,
-    "DESK-01": 899.0,
-}
 EVERYDAY_SKUS: Final = [sku for sku in PRICES if sku != "DESK-01"]
 POISON_SKU: Final = "GHOST-404"
 CONCURRENT_CLIENTS: Final = 8
-
-
-def _address(number: int) -> dict[str, str]:
-    cities = [("Delft", "2611 AB", "NL"), ("Gent", "9000", "BE"), ("Lyon", "69001", "FR")]
-    city, postal_code, country = cities[number % len(cities)]
-    return {
-        "name": f"Customer {number}",
-        "line1": f"{number} Harbour Street",
-        "city": city,
-        "postal_code": postal_code,
-        "country": country,
-    }
-
-
-def _order(number: int, items: list[dict[str, Any]]) -> dict[str, Any]:
-    total = sum(PRICES.get(item["sku"], 10.0) * item["quantity"] for item in items)
-    return {
-        "customer": f"customer{number}@example.com",
-        "items": items,
-        "shipping_address": _address(number),
-        "total": f"{total:.2f}",
-    }
 
 
 class Shop:
@@ -78,11 +46,11 @@ class Shop:
     def everyday_order(self) -> dict[str, Any]:
         number, self._next = self._next, self._next + 1
         skus = self._random.sample(EVERYDAY_SKUS, self._random.randint(1, 3))
-        return _order(number, [{"sku": s, "quantity": self._random.randint(1, 3)} for s in skus])
+        return order(number, [{"sku": s, "quantity": self._random.randint(1, 3)} for s in skus])
 
     def special_order(self, items: list[dict[str, Any]]) -> dict[str, Any]:
         number, self._next = self._next, self._next + 1
-        return _order(number, items)
+        return order(number, items)
 
     def place(self, orders: list[dict[str, Any]]) -> list[str]:
         """POST /checkout for each order, from concurrent clients; returns the order ids."""
@@ -96,8 +64,8 @@ class Shop:
 
         with ThreadPoolExecutor(CONCURRENT_CLIENTS) as pool:
             results = list(pool.map(post, orders))
-        for order, (order_id, elapsed) in zip(orders, results, strict=True):
-            self.placed[order_id] = order
+        for posted, (order_id, elapsed) in zip(orders, results, strict=True):
+            self.placed[order_id] = posted
             self.latencies_ms.append(elapsed)
         return [order_id for order_id, _ in results]
 
