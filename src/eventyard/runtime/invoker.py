@@ -75,8 +75,9 @@ class AsyncInvoker:
         age_ms = self._client.now_ms() - message.sent_timestamp
         attempt = message.receive_count
         if age_ms > spec.max_event_age_seconds * 1000:
-            self._destination(spec.on_failure, "EventAgeExceeded", attempt - 1, payload, None)
-            self._queue.delete(message)
+            with self._client.transaction():
+                self._destination(spec.on_failure, "EventAgeExceeded", attempt - 1, payload, None)
+                self._queue.delete(message)
             return
         started = time.monotonic()
         try:
@@ -94,9 +95,20 @@ class AsyncInvoker:
         duration_ms = (time.monotonic() - started) * 1000
         self.invocations += 1
         error = reply.get("error")
-        self._client.store.record_invocations(
-            spec.name, self._client.now_ms(), 1, int(error is not None), 1, [duration_ms]
-        )
+        # The statistics, the destination record and the delete (or the retry's delay)
+        # commit together: one transaction, and no destination record twice after a crash.
+        with self._client.transaction():
+            self._client.store.record_invocations(
+                spec.name, self._client.now_ms(), 1, int(error is not None), 1, [duration_ms]
+            )
+            if error is None:
+                self._destination(spec.on_success, "Success", attempt, payload, reply.get("result"))
+                self._queue.delete(message)
+            elif attempt <= spec.retries:
+                self._queue.change_visibility(message, self._retry_delay * 2 ** (attempt - 1))
+            else:
+                self._destination(spec.on_failure, "RetriesExhausted", attempt, payload, error)
+                self._queue.delete(message)
         log_invocation(
             function=spec.name,
             batch_size=1,
@@ -105,15 +117,6 @@ class AsyncInvoker:
             duration_ms=round(duration_ms, 1),
             error=None if error is None else error.get("type"),
         )
-        if error is None:
-            self._destination(spec.on_success, "Success", attempt, payload, reply.get("result"))
-            self._queue.delete(message)
-            return
-        if attempt <= spec.retries:
-            self._queue.change_visibility(message, self._retry_delay * 2 ** (attempt - 1))
-            return
-        self._destination(spec.on_failure, "RetriesExhausted", attempt, payload, error)
-        self._queue.delete(message)
 
     def _destination(
         self,
