@@ -6,11 +6,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from postgres import postgres_server_url, postgres_url
 from tests_support import FakeClock
 
 import eventyard
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgresql"]
+
+__all__ = ["postgres_server_url", "postgres_url"]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -19,7 +22,11 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def database_url(backend: str, tmp_path: Path) -> str:
+def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A fresh database on the test's backend: a new SQLite file, or a new PostgreSQL
+    database on the session's throwaway server (started on first use)."""
+    if backend == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
     return f"sqlite:///{tmp_path / 'eventyard.db'}"
 
 

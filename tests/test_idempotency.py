@@ -31,7 +31,7 @@ from eventyard.idempotency import (
     set_default_client,
     sweep_expired,
 )
-from eventyard.store.sqlite import idempotency as records
+from eventyard.store.sql import idempotency as records
 
 
 @pytest.fixture(autouse=True)
@@ -42,12 +42,13 @@ def _no_default_client() -> Iterator[None]:
 
 
 def _record(client: Client, key: str) -> records.IdempotencyRecord | None:
-    return records.get(client.store.database.read(), key)  # type: ignore[attr-defined]
+    with client.store.database.read() as conn:  # type: ignore[attr-defined]
+        return records.get(conn, key)
 
 
 def _count_records(client: Client) -> int:
-    conn = client.store.database.read()  # type: ignore[attr-defined]
-    return int(conn.execute("SELECT count(*) FROM eventyard_idempotency").fetchone()[0])
+    with client.store.database.read() as conn:  # type: ignore[attr-defined]
+        return int(conn.execute("SELECT count(*) FROM eventyard_idempotency").fetchone()[0])
 
 
 class Recorder:
@@ -590,8 +591,8 @@ def shop(client: Client) -> Client:
 
 
 def _payments(client: Client) -> int:
-    conn = client.store.database.read()  # type: ignore[attr-defined]
-    return int(conn.execute("SELECT count(*) FROM payments").fetchone()[0])
+    with client.store.database.read() as conn:  # type: ignore[attr-defined]
+        return int(conn.execute("SELECT count(*) FROM payments").fetchone()[0])
 
 
 def _charge_in(client: Client) -> Callable[[eventyard.Transaction, dict[str, Any]], Any]:

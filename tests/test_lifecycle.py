@@ -115,7 +115,7 @@ def test_deduplication_keys() -> None:
     scoped = lifecycle.deduplication_key(
         deduplication_id="d1", body_text="x", content_based=False, group_id="g", scope_by_group=True
     )
-    assert scoped == "g\x00d1"
+    assert scoped == "g\x1fd1"  # a separator no group or deduplication id may hold
     with pytest.raises(InvalidParameterValue, match="content_based_deduplication"):
         lifecycle.deduplication_key(
             deduplication_id=None,

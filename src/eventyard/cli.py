@@ -274,7 +274,27 @@ def _configure_logging() -> None:
 def _admin_access(database_url: str) -> AdminAccess:
     from eventyard.admin.access import admin_access
 
-    return admin_access(database_url)
+    try:
+        return admin_access(database_url)
+    except EventyardError as exc:
+        raise fail(exc) from None
+
+
+def _admin_access_if_configured(database_url: str) -> AdminAccess | None:
+    from eventyard.admin.access import admin_access_if_configured
+    from eventyard.admin.auth import TOKEN_ENV
+
+    try:
+        access = admin_access_if_configured(database_url)
+    except EventyardError as exc:
+        raise fail(exc) from None
+    if access is None:
+        console.print(
+            f"admin surface off: set {TOKEN_ENV} (the same on every machine) to serve /admin "
+            "with a PostgreSQL database",
+            soft_wrap=True,
+        )
+    return access
 
 
 def _announce_admin(access: AdminAccess, host: str, port: int) -> None:
@@ -309,7 +329,7 @@ def _supervise(
         raise fail(exc) from None
     with session(db or application.database_url, application.durability) as client:
         apply_app(application, client)
-        access = _admin_access(client.url) if http is not None else None
+        access = _admin_access_if_configured(client.url) if http is not None else None
         supervisor = Supervisor(
             application,
             reference,
@@ -395,20 +415,93 @@ def run_worker(
     )
 
 
+BenchDbOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--db",
+        help="A postgresql:// URL: run the PostgreSQL benchmark on that server (its queue part "
+        "here) instead of SQLite files; see `eventyard bench postgres`.",
+    ),
+]
+
+
 @bench_app.command("queue")
 def bench_queue(
     messages: int = 100_000,
     runs: int = 3,
     durability: Annotated[str, typer.Option(help="full, process or both.")] = "both",
-    peers: Annotated[bool, typer.Option(help="Also measure huey's SqliteHuey.")] = True,
+    peers: Annotated[
+        bool, typer.Option(help="Also measure huey's SqliteHuey (PGQueuer with --db).")
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    db: BenchDbOption = None,
 ) -> None:
     """Producer process + consumer process, batches of 10, against raw sqlite3 and huey."""
+    if db is not None:
+        from eventyard.benchmarks.postgres import main as postgres_main
+
+        raise typer.Exit(
+            code=postgres_main(
+                db=db,
+                messages=messages,
+                runs=runs,
+                durability=durability,
+                peers=peers,
+                as_json=as_json,
+                parts=("queue", "latency"),
+            )
+        )
     from eventyard.benchmarks.queue import main as bench_main
 
     raise typer.Exit(
         code=bench_main(
             messages=messages, runs=runs, durability=durability, peers=peers, as_json=as_json
+        )
+    )
+
+
+@bench_app.command("postgres")
+def bench_postgres(
+    db: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--db",
+            help="The postgresql:// URL of the server to use (default: start a throwaway one "
+            "with pgserver).",
+        ),
+    ] = None,
+    messages: Annotated[int, typer.Option(help="Messages per drain.")] = 50_000,
+    runs: int = 3,
+    consumers: Annotated[str, typer.Option(help="Consumer process counts.")] = "1,2,4",
+    durability: Annotated[str, typer.Option(help="full, process or both.")] = "full",
+    peers: Annotated[bool, typer.Option(help="Also measure PGQueuer (asyncpg).")] = True,
+    function: Annotated[
+        bool, typer.Option(help="Also drain with a no-op queue function (eventyard worker).")
+    ] = True,
+    latency_sends: Annotated[
+        int, typer.Option(help="Single sends timed for send → receive latency (0: skip).")
+    ] = 200,
+    churn: Annotated[
+        int,
+        typer.Option(help="Also push this many messages through one queue, watching its size."),
+    ] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """PostgreSQL: drain with 1/2/4 consumer processes vs raw psycopg and PGQueuer; latency."""
+    from eventyard.benchmarks.postgres import main as bench_main
+
+    raise typer.Exit(
+        code=bench_main(
+            db=db,
+            messages=messages,
+            runs=runs,
+            consumers=consumers,
+            durability=durability,
+            peers=peers,
+            as_json=as_json,
+            parts=("queue", *(("function",) if function else ()), "latency"),
+            latency_sends=latency_sends,
+            churn=churn,
         )
     )
 
@@ -434,8 +527,22 @@ def bench_consume(
     runs: int = 3,
     durability: Annotated[str, typer.Option(help="full, process or both.")] = "both",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    db: BenchDbOption = None,
 ) -> None:
     """A no-op queue function (batch 10 and 100, 1 and 2 workers) vs the raw receive loop."""
+    if db is not None:
+        from eventyard.benchmarks.postgres import main as postgres_main
+
+        raise typer.Exit(
+            code=postgres_main(
+                db=db,
+                messages=messages,
+                runs=runs,
+                durability=durability,
+                as_json=as_json,
+                parts=("queue", "function"),
+            )
+        )
     from eventyard.benchmarks.consume import main as bench_main
 
     raise typer.Exit(

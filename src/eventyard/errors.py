@@ -190,6 +190,18 @@ class StoreBusy(StoreError):
     retryable = True
 
 
+class StoreUnavailable(StoreError):
+    """The database server could not be reached, or the connection broke during the call.
+
+    Whether a write whose commit was cut off took effect is unknown: a retried send
+    may store the message twice (use FIFO deduplication or idempotent consumers where
+    that matters); a retried receive, delete or visibility change is safe.
+    """
+
+    code = "ServiceUnavailable"
+    retryable = True
+
+
 class SchemaTooNew(StoreError):
     """The database was written by a newer eventyard whose schema this one does not know."""
 

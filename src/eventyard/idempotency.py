@@ -70,8 +70,10 @@ from eventyard.errors import (
 )
 from eventyard.model.json_path import MISSING, JsonPath
 from eventyard.model.names import shorten
-from eventyard.store.sqlite import idempotency as records
-from eventyard.store.sqlite.connection import Database
+from eventyard.store.sql import idempotency as records
+from eventyard.store.sql.database import Database
+from eventyard.store.sql.messages import lock_named
+from eventyard.store.sql.store import SqlStore
 
 __all__ = [
     "IdempotencyConfig",
@@ -141,12 +143,13 @@ def _resolve_client(source: ClientSource | None, handler: str) -> Client:
 
 
 def _database_of(client: Client) -> Database:
-    database = getattr(client.store, "database", None)
-    if not isinstance(database, Database):
+    store = client.store
+    if not isinstance(store, SqlStore):
         raise StoreError(
-            f"idempotency records need the SQLite store; {client.url} does not provide one"
+            f"idempotency records need a SQL store (SQLite or PostgreSQL); {client.url} "
+            "does not provide one"
         )
-    return database
+    return store.database
 
 
 def sweep_expired(client: Client, limit: int = 1000) -> int:
@@ -402,11 +405,15 @@ def idempotent(
             database = _database_of(resolved)
             now_ms = resolved.now_ms()
             # Duplicates are the common case worth making cheap: no write lock for them.
-            seen = records.get(database.read(), stored_key)
+            with database.read() as conn:
+                seen = records.get(conn, stored_key)
             if seen is not None and is_live(seen, now_ms):
                 return cast(R, _refuse_or_replay(seen, digest, now_ms, handler))
             started = None
             with database.write(announce=False) as conn:
+                # On PostgreSQL two transactions run side by side: the key's lock makes
+                # the look-then-claim below one step (SQLite has one writer anyway).
+                lock_named(conn, "eventyard.idempotency:" + stored_key)
                 now_ms = resolved.now_ms()  # again: the write lock may have taken a while
                 if now_ms - _last_sweep_ms.get(database, 0) >= SWEEP_INTERVAL_MS:
                     _last_sweep_ms[database] = now_ms

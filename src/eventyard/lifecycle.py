@@ -236,7 +236,7 @@ def deduplication_key(
             )
         data = body_text if isinstance(body_text, bytes) else body_text.encode("utf-8")
         deduplication_id = hashlib.sha256(data).hexdigest()
-    return f"{group_id}\x00{deduplication_id}" if scope_by_group else deduplication_id
+    return f"{group_id}\x1f{deduplication_id}" if scope_by_group else deduplication_id
 
 
 def deduplication_expires_at(now_ms: int) -> int:

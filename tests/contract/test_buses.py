@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -293,3 +294,32 @@ def test_scheduled_rules_fire_and_missed_ticks_fire_once(client: Client, clock: 
     assert queue.stats().total == 0
     dispatcher.stop()
     other.stop()
+
+
+def test_dispatchers_of_several_processes_fire_each_tick_once(
+    client: Client, database_url: str, clock: FakeClock
+) -> None:
+    """Four clients (as on four machines) run their dispatchers at the same moment."""
+    queue = client.create_queue("ticks")
+    client.bus().put_rule("every-minute", schedule="rate(1 minute)").add_target(queue)
+    others = [eventyard.connect(database_url, durability="process", clock=clock) for _ in range(4)]
+    dispatchers = [other.dispatcher() for other in others]
+    for dispatcher in dispatchers:
+        dispatcher.run_once()
+    for _ in range(3):
+        clock.advance(60)
+        start = threading.Barrier(len(dispatchers))
+
+        def fire(dispatcher: eventyard.Dispatcher, start: threading.Barrier = start) -> None:
+            start.wait()
+            dispatcher.run_once()
+
+        threads = [threading.Thread(target=fire, args=(d,)) for d in dispatchers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert len(_take(queue)) == 3
+    for dispatcher, other in zip(dispatchers, others, strict=True):
+        dispatcher.stop()
+        other.close()

@@ -723,7 +723,8 @@ def test_json_templates_always_render_valid_json(
     assert output == output.strip()
 
 
-@given(json_values, st.text(max_size=6))
+# The prefix is literal text: a "<name>" in it would be a placeholder of its own.
+@given(json_values, st.text(max_size=6).filter(lambda text: "<" not in text))
 def test_values_survive_a_round_trip_through_a_template(value: Any, prefix: str) -> None:
     event = {"detail": {"v": value}}
     quoted = json.dumps(prefix)[1:-1]

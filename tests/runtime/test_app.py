@@ -128,7 +128,7 @@ def test_setup_hooks_run_at_every_apply_after_the_topology(client: Client) -> No
         seen.append(given.list_queues())  # the declarations are applied first
         with given.transaction() as tx:
             tx.execute("CREATE TABLE IF NOT EXISTS stock (sku TEXT PRIMARY KEY, quantity INT)")
-            tx.execute("INSERT OR IGNORE INTO stock VALUES ('book', 5)")
+            tx.execute("INSERT INTO stock VALUES ('book', 5) ON CONFLICT DO NOTHING")
 
     apply_app(app, client)
     apply_app(app, client)

@@ -216,7 +216,7 @@ def wait_for(
         time.sleep(interval)
 
 
-def delivery_records(database_url: str, where: str = "1") -> int:
+def delivery_records(database_url: str, where: str = "1=1") -> int:
     """Records in the dispatcher's internal queue (``eventyard:deliveries``) matching ``where``."""
     return count_rows(
         database_url,

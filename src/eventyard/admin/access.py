@@ -42,6 +42,15 @@ def admin_access(database_url: str) -> AdminAccess:
     return AdminAccess(token, SessionKeys(token), location)
 
 
+def admin_access_if_configured(database_url: str) -> AdminAccess | None:
+    """`admin_access`, or None where no token can be found or made: a server database
+    (PostgreSQL) without ``$EVENTYARD_ADMIN_TOKEN``. Every machine must share the token,
+    so eventyard never makes one up for a server database."""
+    if sqlite_path(database_url) is None and not os.environ.get(TOKEN_ENV):
+        return None
+    return admin_access(database_url)
+
+
 def base_url(host: str, port: int) -> str:
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}"

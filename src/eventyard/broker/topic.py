@@ -504,7 +504,7 @@ def _queue_copy(
         assert prepared.group_id is not None
         scope = queue.config.deduplication_scope == "messageGroup"
         deduplication_key = (
-            f"{prepared.group_id}\x00{prepared.deduplication_id}"
+            f"{prepared.group_id}\x1f{prepared.deduplication_id}"
             if scope
             else prepared.deduplication_id
         )

@@ -18,11 +18,12 @@ takes the other entries and the application's writes with it. Outside one,
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from eventyard.broker.batch import BatchResult, SendResult
+from eventyard.store.sql.dialect import Connection, Cursor
+from eventyard.store.sql.messages import lock_named
 
 if TYPE_CHECKING:
     from eventyard.broker.bus import EventBus, PutEventsResult
@@ -34,28 +35,42 @@ if TYPE_CHECKING:
 class Transaction:
     """One open transaction; use it only inside its ``with`` block, on its thread."""
 
-    def __init__(self, client: Client, connection: object) -> None:
+    def __init__(self, client: Client, connection: Connection) -> None:
         self._client = client
-        if not isinstance(connection, sqlite3.Connection):
-            raise TypeError("this store does not expose SQL connections")
         self._connection = connection
         self._queues: dict[str, Queue] = {}
         self._topics: dict[str, Topic] = {}
 
     @property
-    def connection(self) -> sqlite3.Connection:
-        """The DB-API connection of the transaction (do not commit or roll it back)."""
+    def connection(self) -> Connection:
+        """The connection of the transaction (do not commit or roll it back): a
+        `sqlite3.Connection` on SQLite; on PostgreSQL a wrapper of the psycopg connection
+        (its ``raw`` attribute) that takes the same ``?`` placeholders."""
         return self._connection
 
-    def execute(
-        self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] = ()
-    ) -> sqlite3.Cursor:
-        """Run one SQL statement of the application in this transaction."""
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``: for the statements that must differ."""
+        return self._connection.dialect.name
+
+    def lock(self, name: str) -> None:
+        """Hold a lock on ``name`` until this transaction ends: transactions that lock
+        the same name run one after the other, across processes and machines.
+
+        On PostgreSQL an advisory lock; on SQLite nothing more is needed (a transaction
+        holds the database's only write lock). For work that must not run twice at once,
+        e.g. ``CREATE TABLE IF NOT EXISTS`` from several machines starting together.
+        """
+        lock_named(self._connection, name)
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Cursor:
+        """Run one SQL statement of the application in this transaction.
+
+        Placeholders are ``?`` (``?1``, ``?2`` ... to use a value twice) on both backends.
+        """
         return self._connection.execute(sql, parameters)
 
-    def executemany(
-        self, sql: str, parameters: Iterable[Sequence[Any] | Mapping[str, Any]]
-    ) -> sqlite3.Cursor:
+    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> Cursor:
         return self._connection.executemany(sql, parameters)
 
     def _queue(self, queue: Queue | str) -> Queue:

@@ -56,8 +56,12 @@ def apply_app(app: App, client: Client) -> None:
             )
             for target in rule_ref.targets:
                 rule.add_target(target.target, **target.options)
-    for hook in app.setup_hooks:
-        hook(client)
+    # Several machines may apply one app at once: the hooks' CREATE TABLE IF NOT EXISTS
+    # would race on PostgreSQL, so they run one process at a time.
+    with client.transaction() as tx:
+        tx.lock("eventyard.setup")
+        for hook in app.setup_hooks:
+            hook(client)
 
 
 def _bare(endpoint: str) -> str:

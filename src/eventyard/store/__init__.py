@@ -4,7 +4,10 @@
 
 * ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` or a bare
   file path: the embedded SQLite backend (the default is
-  ``sqlite:///./eventyard.db``, or ``$EVENTYARD_DB`` when set).
+  ``sqlite:///./eventyard.db``, or ``$EVENTYARD_DB`` when set);
+* ``postgresql://user:password@host:port/database`` (any libpq URL): the
+  PostgreSQL backend, with ``?schema=`` (default ``eventyard``) and
+  ``?pool_size=`` (connections per process, default 10) read by eventyard.
 """
 
 from __future__ import annotations
@@ -88,10 +91,15 @@ def open_store(
         return SQLiteStore(path, durability=durability, busy_timeout_seconds=busy_timeout_seconds)
     scheme = resolved.split("://", 1)[0]
     if scheme in ("postgresql", "postgres"):
-        raise UnsupportedDatabaseUrl(
-            f"database URL scheme {scheme!r}: the PostgreSQL backend is not in this version yet; "
-            "use sqlite:///path/to.db"
-        )
+        try:
+            from eventyard.store.postgres import PostgresStore
+        except ImportError as exc:
+            raise UnsupportedDatabaseUrl(
+                f"database URL scheme {scheme!r} needs the PostgreSQL driver ({exc.name} is "
+                "not installed): pip install 'eventyard[postgres]'"
+            ) from None
+        return PostgresStore(resolved, durability=durability)
     raise UnsupportedDatabaseUrl(
-        f"database URL scheme {scheme!r} is not supported; use sqlite:///path/to.db"
+        f"database URL scheme {scheme!r} is not supported; use sqlite:///path/to.db or "
+        "postgresql://user:password@host/database"
     )

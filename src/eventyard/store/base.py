@@ -41,8 +41,18 @@ from eventyard.store.records import (
     SubscriptionRecord,
     TopicRecord,
 )
+from eventyard.store.sql.dialect import Connection
 
 Durability = Literal["full", "process"]
+
+
+def check_durability(durability: object) -> Durability:
+    """``durability`` if it is one eventyard knows, else `InvalidParameterValue`."""
+    if durability not in ("full", "process"):
+        from eventyard.errors import InvalidParameterValue
+
+        raise InvalidParameterValue(f"durability must be 'full' or 'process', got {durability!r}")
+    return durability
 
 
 class RecordChanged(Exception):
@@ -271,7 +281,7 @@ class Store(Protocol):
         """Register for wake-ups on any change (this process or another) while in the block."""
         ...
 
-    def transaction(self) -> AbstractContextManager[object]:
+    def transaction(self) -> AbstractContextManager[Connection]:
         """One transaction around several store calls (joined by the calls inside)."""
         ...
 

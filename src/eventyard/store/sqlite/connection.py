@@ -23,10 +23,11 @@ import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Final
+from typing import Final, Literal
 
 from eventyard.errors import StoreBusy, StoreError
-from eventyard.store.base import Durability
+from eventyard.store.base import Durability, check_durability
+from eventyard.store.sql.dialect import SQLITE, Dialect
 from eventyard.store.sqlite.schema import migrate
 from eventyard.store.sqlite.wakeup import ChangeSignal
 
@@ -44,6 +45,12 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 DEFAULT_BUSY_TIMEOUT_SECONDS: Final = 30.0
 
 
+class SQLiteConnection(sqlite3.Connection):
+    """A sqlite3 connection that tells eventyard's SQL modules its dialect."""
+
+    dialect: Dialect = SQLITE
+
+
 def _is_locked(exc: sqlite3.OperationalError) -> bool:
     message = str(exc)
     return "database is locked" in message or "database is busy" in message
@@ -52,24 +59,21 @@ def _is_locked(exc: sqlite3.OperationalError) -> bool:
 class Database:
     """One SQLite file, shared by the threads of this process (and other processes)."""
 
+    dialect: Dialect = SQLITE
+    look_before_claim: Literal["always", "after_empty"] = "always"
+
     def __init__(
         self,
         path: str,
         durability: Durability = "full",
         busy_timeout_seconds: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
     ) -> None:
-        if durability not in _SYNCHRONOUS:
-            from eventyard.errors import InvalidParameterValue
-
-            raise InvalidParameterValue(
-                f"durability must be 'full' or 'process', got {durability!r}"
-            )
         self.path = path
-        self.durability: Durability = durability
+        self.durability: Durability = check_durability(durability)
         self.busy_timeout_seconds = busy_timeout_seconds
         self.signal = ChangeSignal(path)
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: list[SQLiteConnection] = []
         self._lock = threading.Lock()
         self._closed = False
         _open_databases.add(self)
@@ -77,11 +81,11 @@ class Database:
             migrate(conn, int(time.time() * 1000))
 
     # -- connections ---------------------------------------------------------
-    def connection(self) -> sqlite3.Connection:
+    def connection(self) -> SQLiteConnection:
         """This thread's connection, opened on first use."""
         if self._closed:
             raise StoreError(f"the store for {self.path} is closed")
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        conn: SQLiteConnection | None = getattr(self._local, "conn", None)
         if conn is not None:
             return conn
         conn = self._open()
@@ -96,9 +100,10 @@ class Database:
         self._local = threading.local()
         self._lock = threading.Lock()
 
-    def _open(self) -> sqlite3.Connection:
+    def _open(self) -> SQLiteConnection:
         conn = sqlite3.connect(
             self.path,
+            factory=SQLiteConnection,
             timeout=self.busy_timeout_seconds,
             isolation_level=None,
             check_same_thread=False,
@@ -128,7 +133,7 @@ class Database:
 
     # -- transactions --------------------------------------------------------
     @contextmanager
-    def write(self, announce: bool = True) -> Iterator[sqlite3.Connection]:
+    def write(self, announce: bool = True) -> Iterator[SQLiteConnection]:
         """A write transaction; joins (as a savepoint) one already open on this thread.
 
         ``announce=False`` for writes that cannot make a message visible (deletes on
@@ -136,6 +141,8 @@ class Database:
         """
         conn = self.connection()
         if conn.in_transaction:
+            if announce:
+                self._local.announce = True
             conn.execute("SAVEPOINT eventyard_nested")
             try:
                 yield conn
@@ -154,6 +161,7 @@ class Database:
                     f"{self.busy_timeout_seconds:g} s; try again, or raise busy_timeout_seconds"
                 ) from exc
             raise StoreError(f"cannot begin a transaction on {self.path}: {exc}") from exc
+        self._local.announce = announce
         try:
             yield conn
         except sqlite3.Error as exc:
@@ -170,12 +178,33 @@ class Database:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise StoreError(f"commit failed on {self.path}: {exc}") from exc
-        if announce:
+        if self._local.announce:
             self.signal.announce()
 
-    def read(self) -> sqlite3.Connection:
-        """A connection for autocommit reads (each statement sees the latest commit)."""
-        return self.connection()
+    def announce_at_commit(self) -> None:
+        self._local.announce = True
+
+    @contextmanager
+    def read(self) -> Iterator[SQLiteConnection]:
+        """This thread's connection: autocommit reads (each statement sees the latest
+        commit), or inside this thread's open transaction."""
+        yield self.connection()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[SQLiteConnection]:
+        """A read transaction (or this thread's open one) for several consistent reads."""
+        conn = self.connection()
+        if conn.in_transaction:
+            yield conn
+            return
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
+    def in_transaction(self) -> bool:
+        return self.connection().in_transaction
 
     def close(self) -> None:
         with self._lock:

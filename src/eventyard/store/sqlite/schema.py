@@ -14,7 +14,7 @@ from typing import Final
 
 from eventyard.errors import SchemaTooNew
 from eventyard.model.internal import DELIVERY_QUEUE, DELIVERY_QUEUE_CONFIG
-from eventyard.store.sqlite.rows import first_row
+from eventyard.store.sql.rows import first_row
 
 MIGRATIONS: Final[tuple[str, ...]] = (
     # 1: queues, messages, deduplication, move tasks

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 
 from eventyard.errors import (
@@ -21,9 +20,10 @@ from eventyard.model.bus_config import RuleConfig, TargetConfig
 from eventyard.model.internal import function_queue
 from eventyard.store.base import RecordChanged
 from eventyard.store.records import ArchiveRecord, BusRecord, BusSnapshot, Guard, RuleRecord
-from eventyard.store.sqlite.queues import find_queue
-from eventyard.store.sqlite.rows import first_row
-from eventyard.store.sqlite.topics import find_topic
+from eventyard.store.sql.dialect import Connection
+from eventyard.store.sql.queues import find_queue
+from eventyard.store.sql.rows import first_row
+from eventyard.store.sql.topics import find_topic
 
 _RULE_COLUMNS = (
     "r.id, r.bus_id, b.name, r.name, r.config, r.created_at_ms, r.anchor_ms, r.last_fired_at_ms"
@@ -49,7 +49,7 @@ def _archive(row: tuple[int, str, str, str | None, int, str | None, int]) -> Arc
     return ArchiveRecord(*row)
 
 
-def find_bus(conn: sqlite3.Connection, name: str) -> BusRecord | None:
+def find_bus(conn: Connection, name: str) -> BusRecord | None:
     row = first_row(
         conn.execute(
             "SELECT id, name, created_at_ms, generation FROM eventyard_buses WHERE name = ?",
@@ -59,32 +59,32 @@ def find_bus(conn: sqlite3.Connection, name: str) -> BusRecord | None:
     return None if row is None else _bus(row)
 
 
-def get_bus(conn: sqlite3.Connection, name: str) -> BusRecord:
+def get_bus(conn: Connection, name: str) -> BusRecord:
     bus = find_bus(conn, name)
     if bus is None:
         raise BusDoesNotExist(f"event bus {name!r} does not exist")
     return bus
 
 
-def list_buses(conn: sqlite3.Connection) -> list[BusRecord]:
+def list_buses(conn: Connection) -> list[BusRecord]:
     rows = conn.execute(
         "SELECT id, name, created_at_ms, generation FROM eventyard_buses ORDER BY name"
     ).fetchall()
     return [_bus(row) for row in rows]
 
 
-def create_bus(conn: sqlite3.Connection, name: str, now_ms: int) -> BusRecord:
+def create_bus(conn: Connection, name: str, now_ms: int) -> BusRecord:
     existing = find_bus(conn, name)
     if existing is not None:
         return existing
-    cursor = conn.execute(
-        "INSERT INTO eventyard_buses (name, created_at_ms) VALUES (?, ?)", (name, now_ms)
-    )
-    assert cursor.lastrowid is not None
-    return BusRecord(cursor.lastrowid, name, now_ms, 1)
+    (bus_id,) = conn.execute(
+        "INSERT INTO eventyard_buses (name, created_at_ms) VALUES (?, ?) RETURNING id",
+        (name, now_ms),
+    ).fetchone()
+    return BusRecord(bus_id, name, now_ms, 1)
 
 
-def delete_bus(conn: sqlite3.Connection, name: str) -> None:
+def delete_bus(conn: Connection, name: str) -> None:
     if name == "default":
         raise InvalidParameterValue("the default event bus cannot be deleted")
     bus = get_bus(conn, name)
@@ -105,32 +105,32 @@ def delete_bus(conn: sqlite3.Connection, name: str) -> None:
     conn.execute("DELETE FROM eventyard_buses WHERE id = ?", (bus.id,))
 
 
-def _bump(conn: sqlite3.Connection, bus_id: int) -> None:
+def _bump(conn: Connection, bus_id: int) -> None:
     conn.execute("UPDATE eventyard_buses SET generation = generation + 1 WHERE id = ?", (bus_id,))
 
 
-def find_rule(conn: sqlite3.Connection, bus: BusRecord, name: str) -> RuleRecord | None:
+def find_rule(conn: Connection, bus: BusRecord, name: str) -> RuleRecord | None:
     row = first_row(
         conn.execute(f"SELECT {_RULE_COLUMNS} WHERE r.bus_id = ? AND r.name = ?", (bus.id, name))
     )
     return None if row is None else _rule(row)
 
 
-def get_rule(conn: sqlite3.Connection, bus: BusRecord, name: str) -> RuleRecord:
+def get_rule(conn: Connection, bus: BusRecord, name: str) -> RuleRecord:
     rule = find_rule(conn, bus, name)
     if rule is None:
         raise RuleDoesNotExist(f"rule {name!r} does not exist on event bus {bus.name!r}")
     return rule
 
 
-def list_rules(conn: sqlite3.Connection, bus: BusRecord) -> list[RuleRecord]:
+def list_rules(conn: Connection, bus: BusRecord) -> list[RuleRecord]:
     rows = conn.execute(
         f"SELECT {_RULE_COLUMNS} WHERE r.bus_id = ? ORDER BY r.name", (bus.id,)
     ).fetchall()
     return [_rule(row) for row in rows]
 
 
-def scheduled_rules(conn: sqlite3.Connection) -> list[RuleRecord]:
+def scheduled_rules(conn: Connection) -> list[RuleRecord]:
     rows = conn.execute(
         f"SELECT {_RULE_COLUMNS} WHERE r.schedule IS NOT NULL ORDER BY r.id"
     ).fetchall()
@@ -138,7 +138,7 @@ def scheduled_rules(conn: sqlite3.Connection) -> list[RuleRecord]:
 
 
 def put_rule(
-    conn: sqlite3.Connection, bus_name: str, name: str, config: RuleConfig, now_ms: int
+    conn: Connection, bus_name: str, name: str, config: RuleConfig, now_ms: int
 ) -> RuleRecord:
     bus = get_bus(conn, bus_name)
     existing = find_rule(conn, bus, name)
@@ -164,7 +164,7 @@ def put_rule(
     return get_rule(conn, bus, name)
 
 
-def delete_rule(conn: sqlite3.Connection, bus_name: str, name: str, force: bool) -> None:
+def delete_rule(conn: Connection, bus_name: str, name: str, force: bool) -> None:
     bus = get_bus(conn, bus_name)
     rule = get_rule(conn, bus, name)
     targets = rule_targets(conn, rule.id)
@@ -178,14 +178,14 @@ def delete_rule(conn: sqlite3.Connection, bus_name: str, name: str, force: bool)
     _bump(conn, bus.id)
 
 
-def rule_targets(conn: sqlite3.Connection, rule_id: int) -> list[TargetConfig]:
+def rule_targets(conn: Connection, rule_id: int) -> list[TargetConfig]:
     rows = conn.execute(
         "SELECT config FROM eventyard_targets WHERE rule_id = ? ORDER BY target_id", (rule_id,)
     ).fetchall()
     return [TargetConfig.from_json(row[0]) for row in rows]
 
 
-def _check_endpoint(conn: sqlite3.Connection, bus: BusRecord, target: TargetConfig) -> None:
+def _check_endpoint(conn: Connection, bus: BusRecord, target: TargetConfig) -> None:
     if target.kind == "queue":
         queue = find_queue(conn, target.endpoint)
         if queue is None:
@@ -233,7 +233,7 @@ def _check_endpoint(conn: sqlite3.Connection, bus: BusRecord, target: TargetConf
 
 
 def put_targets(
-    conn: sqlite3.Connection, bus_name: str, rule_name: str, targets: Sequence[TargetConfig]
+    conn: Connection, bus_name: str, rule_name: str, targets: Sequence[TargetConfig]
 ) -> list[TargetConfig]:
     bus = get_bus(conn, bus_name)
     rule = get_rule(conn, bus, rule_name)
@@ -247,8 +247,9 @@ def put_targets(
             f"{limits.RULE_TARGETS_MAX}"
         )
     conn.executemany(
-        "INSERT OR REPLACE INTO eventyard_targets (rule_id, target_id, kind, endpoint, config)"
-        " VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO eventyard_targets (rule_id, target_id, kind, endpoint, config)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (rule_id, target_id) DO UPDATE SET"
+        " kind = excluded.kind, endpoint = excluded.endpoint, config = excluded.config",
         [(rule.id, t.target_id, t.kind, t.endpoint, t.to_json()) for t in targets],
     )
     _bump(conn, bus.id)
@@ -256,7 +257,7 @@ def put_targets(
 
 
 def remove_targets(
-    conn: sqlite3.Connection, bus_name: str, rule_name: str, target_ids: Sequence[str]
+    conn: Connection, bus_name: str, rule_name: str, target_ids: Sequence[str]
 ) -> None:
     bus = get_bus(conn, bus_name)
     rule = get_rule(conn, bus, rule_name)
@@ -267,7 +268,7 @@ def remove_targets(
     _bump(conn, bus.id)
 
 
-def _targets_pointing_at(conn: sqlite3.Connection, kind: str, endpoint: str) -> list[str]:
+def _targets_pointing_at(conn: Connection, kind: str, endpoint: str) -> list[str]:
     rows = conn.execute(
         "SELECT DISTINCT b.name || '/' || r.name FROM eventyard_targets t"
         " JOIN eventyard_rules r ON r.id = t.rule_id JOIN eventyard_buses b ON b.id = r.bus_id"
@@ -277,12 +278,12 @@ def _targets_pointing_at(conn: sqlite3.Connection, kind: str, endpoint: str) -> 
     return [row[0] for row in rows]
 
 
-def rules_targeting(conn: sqlite3.Connection, kind: str, endpoint: str) -> list[str]:
+def rules_targeting(conn: Connection, kind: str, endpoint: str) -> list[str]:
     """Rules (bus/rule) with a target of this kind and name, for 'in use' errors."""
     return _targets_pointing_at(conn, kind, endpoint)
 
 
-def snapshot(conn: sqlite3.Connection, bus_name: str) -> BusSnapshot:
+def snapshot(conn: Connection, bus_name: str) -> BusSnapshot:
     bus = get_bus(conn, bus_name)
     rules = [(rule, rule_targets(conn, rule.id)) for rule in list_rules(conn, bus)]
     archives = [
@@ -292,7 +293,7 @@ def snapshot(conn: sqlite3.Connection, bus_name: str) -> BusSnapshot:
     return BusSnapshot(bus, rules, archives)
 
 
-def check_guard(conn: sqlite3.Connection, guard: Guard) -> None:
+def check_guard(conn: Connection, guard: Guard) -> None:
     row = first_row(
         conn.execute("SELECT generation FROM eventyard_buses WHERE id = ?", (guard.record_id,))
     )
@@ -302,10 +303,11 @@ def check_guard(conn: sqlite3.Connection, guard: Guard) -> None:
         raise RecordChanged(guard.name)
 
 
-def mark_fired(conn: sqlite3.Connection, rule_id: int, previous: int | None, fired_at: int) -> bool:
+def mark_fired(conn: Connection, rule_id: int, previous: int | None, fired_at: int) -> bool:
     """Record that a scheduled rule fired; False if another dispatcher did it first."""
     cursor = conn.execute(
-        "UPDATE eventyard_rules SET last_fired_at_ms = ? WHERE id = ? AND last_fired_at_ms IS ?",
+        "UPDATE eventyard_rules SET last_fired_at_ms = ? WHERE id = ?"
+        f" AND last_fired_at_ms {conn.dialect.is_same} ?",
         (fired_at, rule_id, previous),
     )
     return cursor.rowcount == 1
@@ -315,7 +317,7 @@ def mark_fired(conn: sqlite3.Connection, rule_id: int, previous: int | None, fir
 
 
 def create_archive(
-    conn: sqlite3.Connection,
+    conn: Connection,
     name: str,
     bus_name: str,
     pattern: str | None,
@@ -335,7 +337,7 @@ def create_archive(
     return get_archive(conn, name)
 
 
-def get_archive(conn: sqlite3.Connection, name: str) -> ArchiveRecord:
+def get_archive(conn: Connection, name: str) -> ArchiveRecord:
     row = first_row(conn.execute(f"SELECT {_ARCHIVE_COLUMNS} WHERE a.name = ?", (name,)))
     if row is None:
         raise ArchiveDoesNotExist(f"archive {name!r} does not exist")
@@ -357,12 +359,12 @@ def get_archive(conn: sqlite3.Connection, name: str) -> ArchiveRecord:
     )
 
 
-def list_archives(conn: sqlite3.Connection) -> list[ArchiveRecord]:
+def list_archives(conn: Connection) -> list[ArchiveRecord]:
     rows = conn.execute(f"SELECT {_ARCHIVE_COLUMNS} ORDER BY a.name").fetchall()
     return [_archive(row) for row in rows]
 
 
-def delete_archive(conn: sqlite3.Connection, name: str) -> None:
+def delete_archive(conn: Connection, name: str) -> None:
     archive = get_archive(conn, name)
     conn.execute("DELETE FROM eventyard_archived_events WHERE archive_id = ?", (archive.id,))
     conn.execute("DELETE FROM eventyard_archives WHERE id = ?", (archive.id,))
@@ -371,7 +373,7 @@ def delete_archive(conn: sqlite3.Connection, name: str) -> None:
         _bump(conn, bus.id)
 
 
-def forget_expired_archived_events(conn: sqlite3.Connection, now_ms: int) -> None:
+def forget_expired_archived_events(conn: Connection, now_ms: int) -> None:
     conn.execute(
         "DELETE FROM eventyard_archived_events WHERE archived_at_ms < ? - 86400000 * ("
         "SELECT retention_days FROM eventyard_archives a WHERE a.id = archive_id)"

@@ -9,13 +9,13 @@ inserted with one ``executemany`` each, whatever the number of plans.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 
 from eventyard import lifecycle
 from eventyard.store.records import PlanResult, PublishPlan, QueueDelivery, QueueRecord
-from eventyard.store.sqlite import buses, counters, messages, queues, topics
-from eventyard.store.sqlite.rows import first_row
+from eventyard.store.sql import buses, counters, messages, queues, topics
+from eventyard.store.sql.dialect import Connection, Dialect
+from eventyard.store.sql.rows import first_row
 
 
 class Prebuilt:
@@ -36,24 +36,28 @@ class Prebuilt:
             current[1].extend(rows)
 
 
-def prebuild(plan: PublishPlan, now_ms: int, sender_id: str) -> Prebuilt:
+def prebuild(dialect: Dialect, plan: PublishPlan, now_ms: int, sender_id: str) -> Prebuilt:
     """Build a plan that needs no sequence number, before taking the write lock."""
-    return _gather(plan.build(None), Prebuilt(), now_ms, sender_id)
+    return _gather(dialect, plan.build(None), Prebuilt(), now_ms, sender_id)
 
 
 def _gather(
-    deliveries: list[QueueDelivery], into: Prebuilt, now_ms: int, sender_id: str
+    dialect: Dialect,
+    deliveries: list[QueueDelivery],
+    into: Prebuilt,
+    now_ms: int,
+    sender_id: str,
 ) -> Prebuilt:
     for queue, outgoing in deliveries:
         if queue.fifo:
             into.fifo.append(QueueDelivery(queue, outgoing))
             continue
-        into.add_rows(queue, messages.standard_rows(queue, outgoing, now_ms, sender_id))
+        into.add_rows(queue, messages.standard_rows(dialect, queue, outgoing, now_ms, sender_id))
     return into
 
 
 def execute_plans(
-    conn: sqlite3.Connection,
+    conn: Connection,
     plans: Sequence[PublishPlan],
     prebuilt: Sequence[Prebuilt | None],
     now_ms: int,
@@ -74,6 +78,7 @@ def execute_plans(
                 checked_guards.add((guard.kind, guard.record_id))
         deduplication = plan.deduplication
         if deduplication is not None:
+            messages.lock_key(conn, -deduplication.topic_id)
             first = first_row(
                 conn.execute(
                     "SELECT message_id, sequence_number FROM eventyard_topic_deduplication"
@@ -96,8 +101,11 @@ def execute_plans(
             sequence = f"{row[0]:020d}"
         if deduplication is not None:
             conn.execute(
-                "INSERT OR REPLACE INTO eventyard_topic_deduplication (topic_id, key,"
-                " message_id, sequence_number, expires_at_ms) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO eventyard_topic_deduplication (topic_id, key,"
+                " message_id, sequence_number, expires_at_ms) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (topic_id, key) DO UPDATE SET message_id = excluded.message_id,"
+                " sequence_number = excluded.sequence_number,"
+                " expires_at_ms = excluded.expires_at_ms",
                 (
                     deduplication.topic_id,
                     deduplication.key,
@@ -108,15 +116,15 @@ def execute_plans(
             )
         if plan.archive:
             conn.executemany(
-                "INSERT OR IGNORE INTO eventyard_archived_events (archive_id, event_time_ms,"
-                " event_id, archived_at_ms, event) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO eventyard_archived_events (archive_id, event_time_ms,"
+                " event_id, archived_at_ms, event) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [
                     (a.archive_id, a.event_time_ms, a.event_id, now_ms, a.event_json)
                     for a in plan.archive
                 ],
             )
         if built is None:
-            built = _gather(plan.build(sequence), Prebuilt(), now_ms, sender_id)
+            built = _gather(conn.dialect, plan.build(sequence), Prebuilt(), now_ms, sender_id)
         for queue, outgoing in built.fifo:
             _check_queue(conn, queue, checked_queues)
             stored = messages.send_fifo(conn, queue, outgoing, now_ms, sender_id)
@@ -132,11 +140,11 @@ def execute_plans(
     return results
 
 
-def _check_queue(conn: sqlite3.Connection, queue: QueueRecord, checked: set[int]) -> None:
+def _check_queue(conn: Connection, queue: QueueRecord, checked: set[int]) -> None:
     if queue.id not in checked:
         queues.check_generation(conn, queue)
         checked.add(queue.id)
 
 
-def forget_expired_deduplication(conn: sqlite3.Connection, now_ms: int) -> None:
+def forget_expired_deduplication(conn: Connection, now_ms: int) -> None:
     conn.execute("DELETE FROM eventyard_topic_deduplication WHERE expires_at_ms <= ?", (now_ms,))

@@ -8,7 +8,6 @@ letters keep arriving. Progress lives in the row, readable by any process.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from typing import cast
 
@@ -21,8 +20,9 @@ from eventyard.errors import (
     ResourceInUse,
 )
 from eventyard.store.records import MoveBatchOutcome, MoveTaskRecord, MoveTaskStatus, QueueRecord
-from eventyard.store.sqlite.queues import find_queue
-from eventyard.store.sqlite.rows import first_row
+from eventyard.store.sql.dialect import Connection
+from eventyard.store.sql.queues import find_queue
+from eventyard.store.sql.rows import first_row
 
 _COLUMNS = (
     "id, source_queue, destination_queue, status, max_messages_per_second, to_move, moved,"
@@ -34,7 +34,7 @@ def _record(row: tuple[object, ...]) -> MoveTaskRecord:
     return MoveTaskRecord(*row)  # type: ignore[arg-type]
 
 
-def get_move_task(conn: sqlite3.Connection, task_id: str) -> MoveTaskRecord:
+def get_move_task(conn: Connection, task_id: str) -> MoveTaskRecord:
     row = first_row(
         conn.execute(f"SELECT {_COLUMNS} FROM eventyard_move_tasks WHERE id = ?", (task_id,))
     )
@@ -43,7 +43,7 @@ def get_move_task(conn: sqlite3.Connection, task_id: str) -> MoveTaskRecord:
     return _record(row)
 
 
-def list_move_tasks(conn: sqlite3.Connection, source_queue: str) -> list[MoveTaskRecord]:
+def list_move_tasks(conn: Connection, source_queue: str) -> list[MoveTaskRecord]:
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM eventyard_move_tasks WHERE source_queue = ?"
         " ORDER BY started_at_ms DESC",
@@ -53,7 +53,7 @@ def list_move_tasks(conn: sqlite3.Connection, source_queue: str) -> list[MoveTas
 
 
 def start_move_task(
-    conn: sqlite3.Connection,
+    conn: Connection,
     task_id: str,
     source: QueueRecord,
     destination: QueueRecord | None,
@@ -103,7 +103,7 @@ def start_move_task(
 
 
 def set_status(
-    conn: sqlite3.Connection,
+    conn: Connection,
     task_id: str,
     status: str,
     now_ms: int,
@@ -118,7 +118,7 @@ def set_status(
     return get_move_task(conn, task_id)
 
 
-def move_batch(conn: sqlite3.Connection, task_id: str, limit: int, now_ms: int) -> MoveBatchOutcome:
+def move_batch(conn: Connection, task_id: str, limit: int, now_ms: int) -> MoveBatchOutcome:
     """Move up to ``limit`` messages of the task; finish the task when none are left."""
     row = first_row(
         conn.execute(
@@ -158,7 +158,7 @@ def move_batch(conn: sqlite3.Connection, task_id: str, limit: int, now_ms: int) 
 
 
 def move_rows(
-    conn: sqlite3.Connection,
+    conn: Connection,
     source: QueueRecord,
     candidates: Sequence[tuple[int, str | None, int]],
     destination_name: str | None,
@@ -209,16 +209,16 @@ def move_rows(
     if moves:
         conn.executemany(
             "UPDATE eventyard_messages SET queue_id = ?, receive_count = 0, visible_at_ms = ?,"
-            " enqueued_at_ms = ?, retained_from_ms = CASE WHEN ? THEN ? ELSE retained_from_ms"
+            " enqueued_at_ms = ?, retained_from_ms = CASE WHEN ? = 1 THEN ? ELSE retained_from_ms"
             " END, first_received_at_ms = NULL, received_at_ms = NULL,"
-            " dead_letter_source = NULL, receipt = random() WHERE id = ?",
+            f" dead_letter_source = NULL, receipt = {conn.dialect.random_receipt} WHERE id = ?",
             moves,
         )
     return outcomes
 
 
 def _finish(
-    conn: sqlite3.Connection,
+    conn: Connection,
     task_id: str,
     status: str,
     now_ms: int,
@@ -232,7 +232,7 @@ def _finish(
 
 
 def adopt_stale_move_task(
-    conn: sqlite3.Connection, owner: str, now_ms: int, stale_after_ms: int
+    conn: Connection, owner: str, now_ms: int, stale_after_ms: int
 ) -> MoveTaskRecord | None:
     """Take over a running task whose process stopped touching it (a dispatcher resumes it)."""
     row = first_row(

@@ -1,4 +1,4 @@
-"""Function statistics on SQLite: per-minute rows and an all-time row per function.
+"""Function statistics: per-minute rows and an all-time row per function.
 
 A finished batch (or async invocation) adds itself with ONE upsert statement
 of two rows: the row of its minute and the function's all-time row
@@ -10,11 +10,12 @@ so merging minutes or processes is adding columns. Minute rows older than
 
 from __future__ import annotations
 
-import sqlite3
+import functools
 from typing import Final
 
 from eventyard.model.stats import DURATION_BUCKETS, bucket_index
 from eventyard.store.records import FunctionStatsRecord, InvocationFigures
+from eventyard.store.sql.dialect import Connection, Dialect
 
 #: The minute of the all-time row.
 TOTAL_MINUTE: Final = -1
@@ -24,14 +25,15 @@ MINUTE_MS: Final = 60_000
 
 _BUCKET_COLUMNS: Final = tuple(f"b{i}" for i in range(DURATION_BUCKETS))
 _COLUMNS: Final = ("invocations", "errors", "messages", "duration_ms", *_BUCKET_COLUMNS)
-_ROW: Final = f"(?, ?, {', '.join('?' * len(_COLUMNS))})"
-# One statement, two rows: the minute's and the all-time one.
-_UPSERT: Final = (
-    f"INSERT INTO eventyard_function_stats (function, minute_ms, {', '.join(_COLUMNS)})"
-    f" VALUES {_ROW}, {_ROW}"
-    " ON CONFLICT (function, minute_ms) DO UPDATE SET "
-    + ", ".join(f"{c} = {c} + excluded.{c}" for c in _COLUMNS)
-)
+
+
+@functools.cache
+def _upsert(dialect: Dialect) -> str:
+    """One statement, two rows: the minute's and the all-time one (each connection's
+    own shard of them on PostgreSQL; see `counters`)."""
+    return dialect.adding_upsert("eventyard_function_stats", ("function", "minute_ms"), _COLUMNS, 2)
+
+
 _SUMS: Final = ", ".join(f"sum({c})" for c in _COLUMNS)
 
 
@@ -40,7 +42,7 @@ def minute_of(now_ms: int) -> int:
 
 
 def record(
-    conn: sqlite3.Connection,
+    conn: Connection,
     function: str,
     now_ms: int,
     invocations: int,
@@ -52,17 +54,20 @@ def record(
     for duration in durations_ms:
         buckets[bucket_index(duration)] += 1
     figures = (invocations, errors, messages, float(sum(durations_ms)), *buckets)
-    conn.execute(_UPSERT, (function, minute_of(now_ms), *figures, function, TOTAL_MINUTE, *figures))
+    conn.execute(
+        _upsert(conn.dialect),
+        (function, minute_of(now_ms), *figures, function, TOTAL_MINUTE, *figures),
+    )
 
 
-def prune(conn: sqlite3.Connection, now_ms: int) -> None:
+def prune(conn: Connection, now_ms: int) -> None:
     conn.execute(
         "DELETE FROM eventyard_function_stats WHERE minute_ms >= 0 AND minute_ms < ?",
         (minute_of(now_ms) - KEEP_MINUTES_MS,),
     )
 
 
-def read(conn: sqlite3.Connection, since_ms: int) -> list[FunctionStatsRecord]:
+def read(conn: Connection, since_ms: int) -> list[FunctionStatsRecord]:
     """Each function's figures from the minute holding ``since_ms`` on, and its totals."""
     windows = {
         row[0]: _figures(row[1:])
@@ -76,8 +81,8 @@ def read(conn: sqlite3.Connection, since_ms: int) -> list[FunctionStatsRecord]:
     return [
         FunctionStatsRecord(row[0], windows.get(row[0], empty), _figures(row[1:]))
         for row in conn.execute(
-            f"SELECT function, {', '.join(_COLUMNS)} FROM eventyard_function_stats"
-            " WHERE minute_ms = ? ORDER BY function",
+            f"SELECT function, {_SUMS} FROM eventyard_function_stats"
+            " WHERE minute_ms = ? GROUP BY function ORDER BY function",
             (TOTAL_MINUTE,),
         ).fetchall()
     ]

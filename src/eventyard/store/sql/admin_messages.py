@@ -9,15 +9,14 @@ checking they are still in the queue. Row ids are never reused
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Sequence
 from typing import Final
 
 from eventyard import lifecycle
 from eventyard.errors import EventyardError, MessageNotFound
 from eventyard.store.records import PeekedRow, QueueRecord
-from eventyard.store.sqlite import counters, move_tasks
+from eventyard.store.sql import counters, move_tasks
+from eventyard.store.sql.dialect import Connection
 
 _PEEK_COLUMNS: Final = (
     "id, message_id, body, body_kind, attributes, sent_at_ms, visible_at_ms,"
@@ -30,8 +29,8 @@ _PEEK_IDS: Final = (
     "SELECT id FROM eventyard_messages WHERE queue_id = ? AND id > ? ORDER BY id LIMIT ?"
 )
 _PEEK_ROWS: Final = (
-    f"SELECT {_PEEK_COLUMNS} FROM eventyard_messages WHERE id IN"
-    " (SELECT value FROM json_each(?)) AND queue_id = ? AND retained_from_ms > ? ORDER BY id"
+    f"SELECT {_PEEK_COLUMNS} FROM eventyard_messages WHERE {{ids}}"
+    " AND queue_id = ? AND retained_from_ms > ? ORDER BY id"
 )
 # When some were expired: one pass that skips them.
 _PEEK: Final = (
@@ -41,7 +40,7 @@ _PEEK: Final = (
 
 
 def peek(
-    conn: sqlite3.Connection, queue: QueueRecord, after_row_id: int, limit: int, now_ms: int
+    conn: Connection, queue: QueueRecord, after_row_id: int, limit: int, now_ms: int
 ) -> list[PeekedRow]:
     """Up to ``limit`` unexpired messages after ``after_row_id``, oldest row first; no writes.
 
@@ -52,23 +51,30 @@ def peek(
     ids = [row[0] for row in conn.execute(_PEEK_IDS, (queue.id, after_row_id, limit))]
     if not ids:
         return []
-    rows = conn.execute(_PEEK_ROWS, (json.dumps(ids), queue.id, cutoff)).fetchall()
+    dialect = conn.dialect
+    rows = conn.execute(
+        _PEEK_ROWS.format(ids=dialect.one_of("id")), (dialect.values(ids), queue.id, cutoff)
+    ).fetchall()
     if len(rows) < len(ids) and len(ids) == limit:
         # Some were expired (or moved away): read the page again, skipping them.
         rows = conn.execute(_PEEK, (queue.id, after_row_id, cutoff, limit)).fetchall()
+    if dialect.converts_bodies:
+        return [
+            PeekedRow(row[0], row[1], dialect.loaded_body(row[2], row[3]), *row[3:]) for row in rows
+        ]
     return [PeekedRow._make(row) for row in rows]
 
 
 def find_rows(
-    conn: sqlite3.Connection, queue: QueueRecord, message_ids: Sequence[str], now_ms: int
+    conn: Connection, queue: QueueRecord, message_ids: Sequence[str], now_ms: int
 ) -> dict[int, str]:
     """Row id → message id of the unexpired messages of ``queue`` with those ids (a read)."""
     cutoff = lifecycle.retention_cutoff_ms(queue.config.retention_seconds, now_ms)
     return dict(
         conn.execute(
             "SELECT id, message_id FROM eventyard_messages WHERE queue_id = ?"
-            " AND message_id IN (SELECT value FROM json_each(?)) AND retained_from_ms > ?",
-            (queue.id, json.dumps(list(message_ids)), cutoff),
+            f" AND {conn.dialect.one_of('message_id')} AND retained_from_ms > ?",
+            (queue.id, conn.dialect.values(message_ids), cutoff),
         ).fetchall()
     )
 
@@ -81,7 +87,7 @@ def _not_found(queue: QueueRecord) -> MessageNotFound:
 
 
 def delete_rows(
-    conn: sqlite3.Connection,
+    conn: Connection,
     queue: QueueRecord,
     message_ids: Sequence[str],
     rows: dict[int, str],
@@ -93,8 +99,8 @@ def delete_rows(
             row[0]
             for row in conn.execute(
                 "DELETE FROM eventyard_messages WHERE queue_id = ?"
-                " AND id IN (SELECT value FROM json_each(?)) RETURNING message_id",
-                (queue.id, json.dumps(list(rows))),
+                f" AND {conn.dialect.one_of('id')} RETURNING message_id",
+                (queue.id, conn.dialect.values(rows)),
             ).fetchall()
         }
     counters.bump(conn, queue.id, "deleted", len(deleted))
@@ -102,7 +108,7 @@ def delete_rows(
 
 
 def redrive_rows(
-    conn: sqlite3.Connection,
+    conn: Connection,
     source: QueueRecord,
     message_ids: Sequence[str],
     rows: dict[int, str],
@@ -114,8 +120,8 @@ def redrive_rows(
     if rows:
         candidates = conn.execute(
             "SELECT id, dead_letter_source, visible_at_ms FROM eventyard_messages"
-            " WHERE queue_id = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY id",
-            (source.id, json.dumps(list(rows))),
+            f" WHERE queue_id = ? AND {conn.dialect.one_of('id')} ORDER BY id",
+            (source.id, conn.dialect.values(rows)),
         ).fetchall()
         moved = move_tasks.move_rows(conn, source, candidates, destination_name, now_ms)
         for (row_id, _, _), error in zip(candidates, moved, strict=True):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from eventyard.errors import (
     QueueAlreadyExists,
     QueueDeletedRecently,
@@ -16,7 +14,8 @@ from eventyard.model.dead_letter import check_dead_letter_target
 from eventyard.model.queue_config import QueueConfig
 from eventyard.store.base import RecordChanged
 from eventyard.store.records import QueueRecord
-from eventyard.store.sqlite.rows import first_row
+from eventyard.store.sql.dialect import Connection
+from eventyard.store.sql.rows import first_row
 
 _COLUMNS = "id, name, config, created_at_ms, generation"
 
@@ -31,21 +30,21 @@ def _record(row: tuple[int, str, str, int, int]) -> QueueRecord:
     )
 
 
-def find_queue(conn: sqlite3.Connection, name: str) -> QueueRecord | None:
+def find_queue(conn: Connection, name: str) -> QueueRecord | None:
     row = first_row(
         conn.execute(f"SELECT {_COLUMNS} FROM eventyard_queues WHERE name = ?", (name,))
     )
     return None if row is None else _record(row)
 
 
-def get_queue(conn: sqlite3.Connection, name: str) -> QueueRecord:
+def get_queue(conn: Connection, name: str) -> QueueRecord:
     record = find_queue(conn, name)
     if record is None:
         raise QueueDoesNotExist(f"queue {name!r} does not exist")
     return record
 
 
-def list_queues(conn: sqlite3.Connection, prefix: str) -> list[QueueRecord]:
+def list_queues(conn: Connection, prefix: str) -> list[QueueRecord]:
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM eventyard_queues WHERE name LIKE ? ESCAPE '\\' ORDER BY name",
@@ -55,14 +54,14 @@ def list_queues(conn: sqlite3.Connection, prefix: str) -> list[QueueRecord]:
     return [_record(row) for row in rows if row[1].startswith(prefix)]
 
 
-def dead_letter_sources(conn: sqlite3.Connection, name: str) -> list[str]:
+def dead_letter_sources(conn: Connection, name: str) -> list[str]:
     rows = conn.execute(
         "SELECT name FROM eventyard_queues WHERE dead_letter_queue = ? ORDER BY name", (name,)
     ).fetchall()
     return [row[0] for row in rows]
 
 
-def _check_dead_letter(conn: sqlite3.Connection, name: str, config: QueueConfig) -> None:
+def _check_dead_letter(conn: Connection, name: str, config: QueueConfig) -> None:
     if config.dead_letter_queue is None:
         return
     target = find_queue(conn, config.dead_letter_queue)
@@ -71,9 +70,7 @@ def _check_dead_letter(conn: sqlite3.Connection, name: str, config: QueueConfig)
     )
 
 
-def create_queue(
-    conn: sqlite3.Connection, name: str, config: QueueConfig, now_ms: int
-) -> QueueRecord:
+def create_queue(conn: Connection, name: str, config: QueueConfig, now_ms: int) -> QueueRecord:
     existing = find_queue(conn, name)
     if existing is not None:
         if existing.config == config:
@@ -93,20 +90,16 @@ def create_queue(
             f"it can be created again in {wait_seconds:.0f} s"
         )
     _check_dead_letter(conn, name, config)
-    cursor = conn.execute(
+    (queue_id,) = conn.execute(
         "INSERT INTO eventyard_queues (name, fifo, config, dead_letter_queue, created_at_ms,"
-        " updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+        " updated_at_ms) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         (name, int(config.fifo), config.to_json(), config.dead_letter_queue, now_ms, now_ms),
-    )
+    ).fetchone()
     conn.execute("DELETE FROM eventyard_deleted_queues WHERE name = ?", (name,))
-    queue_id = cursor.lastrowid
-    assert queue_id is not None
     return QueueRecord(queue_id, name, config, now_ms, 1)
 
 
-def update_queue(
-    conn: sqlite3.Connection, name: str, config: QueueConfig, now_ms: int
-) -> QueueRecord:
+def update_queue(conn: Connection, name: str, config: QueueConfig, now_ms: int) -> QueueRecord:
     existing = get_queue(conn, name)
     if existing.config == config:
         return existing
@@ -119,7 +112,7 @@ def update_queue(
     return QueueRecord(existing.id, name, config, existing.created_at_ms, existing.generation + 1)
 
 
-def delete_queue(conn: sqlite3.Connection, name: str, now_ms: int) -> None:
+def delete_queue(conn: Connection, name: str, now_ms: int) -> None:
     existing = get_queue(conn, name)
     sources = [source for source in dead_letter_sources(conn, name) if source != name]
     if sources:
@@ -138,12 +131,13 @@ def delete_queue(conn: sqlite3.Connection, name: str, now_ms: int) -> None:
         (now_ms, name),
     )
     conn.execute(
-        "INSERT OR REPLACE INTO eventyard_deleted_queues (name, deleted_at_ms) VALUES (?, ?)",
+        "INSERT INTO eventyard_deleted_queues (name, deleted_at_ms) VALUES (?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET deleted_at_ms = excluded.deleted_at_ms",
         (name, now_ms),
     )
 
 
-def check_generation(conn: sqlite3.Connection, queue: QueueRecord) -> None:
+def check_generation(conn: Connection, queue: QueueRecord) -> None:
     """Raise unless the queue still exists with the attributes the caller validated against."""
     row = first_row(
         conn.execute("SELECT generation FROM eventyard_queues WHERE id = ?", (queue.id,))
@@ -154,7 +148,7 @@ def check_generation(conn: sqlite3.Connection, queue: QueueRecord) -> None:
         raise RecordChanged(queue.name)
 
 
-def check_exists(conn: sqlite3.Connection, queue: QueueRecord) -> None:
+def check_exists(conn: Connection, queue: QueueRecord) -> None:
     row = first_row(conn.execute("SELECT 1 FROM eventyard_queues WHERE id = ?", (queue.id,)))
     if row is None:
         raise QueueDoesNotExist(f"queue {queue.name!r} does not exist (it was deleted)")

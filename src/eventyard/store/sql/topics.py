@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from eventyard.errors import (
     InvalidParameterValue,
     QueueDoesNotExist,
@@ -16,8 +14,9 @@ from eventyard.model.internal import function_queue
 from eventyard.model.topic_config import SubscriptionConfig, TopicConfig
 from eventyard.store.base import RecordChanged
 from eventyard.store.records import Guard, SubscriptionRecord, TopicRecord
-from eventyard.store.sqlite.queues import find_queue
-from eventyard.store.sqlite.rows import first_row
+from eventyard.store.sql.dialect import Connection
+from eventyard.store.sql.queues import find_queue
+from eventyard.store.sql.rows import first_row
 
 _TOPIC_COLUMNS = "id, name, config, created_at_ms, generation"
 _SUBSCRIPTION_COLUMNS = (
@@ -34,28 +33,26 @@ def _subscription(row: tuple[str, int, str, str, int]) -> SubscriptionRecord:
     return SubscriptionRecord(row[0], row[1], row[2], SubscriptionConfig.from_json(row[3]), row[4])
 
 
-def find_topic(conn: sqlite3.Connection, name: str) -> TopicRecord | None:
+def find_topic(conn: Connection, name: str) -> TopicRecord | None:
     row = first_row(
         conn.execute(f"SELECT {_TOPIC_COLUMNS} FROM eventyard_topics WHERE name = ?", (name,))
     )
     return None if row is None else _topic(row)
 
 
-def get_topic(conn: sqlite3.Connection, name: str) -> TopicRecord:
+def get_topic(conn: Connection, name: str) -> TopicRecord:
     record = find_topic(conn, name)
     if record is None:
         raise TopicDoesNotExist(f"topic {name!r} does not exist")
     return record
 
 
-def list_topics(conn: sqlite3.Connection, prefix: str) -> list[TopicRecord]:
+def list_topics(conn: Connection, prefix: str) -> list[TopicRecord]:
     rows = conn.execute(f"SELECT {_TOPIC_COLUMNS} FROM eventyard_topics ORDER BY name").fetchall()
     return [_topic(row) for row in rows if row[1].startswith(prefix)]
 
 
-def create_topic(
-    conn: sqlite3.Connection, name: str, config: TopicConfig, now_ms: int
-) -> TopicRecord:
+def create_topic(conn: Connection, name: str, config: TopicConfig, now_ms: int) -> TopicRecord:
     existing = find_topic(conn, name)
     if existing is not None:
         if existing.config == config:
@@ -64,28 +61,28 @@ def create_topic(
             f"topic {name!r} already exists with other attributes "
             f"(content_based_deduplication={existing.config.content_based_deduplication})"
         )
-    cursor = conn.execute(
-        "INSERT INTO eventyard_topics (name, fifo, config, created_at_ms) VALUES (?, ?, ?, ?)",
+    (topic_id,) = conn.execute(
+        "INSERT INTO eventyard_topics (name, fifo, config, created_at_ms) VALUES (?, ?, ?, ?)"
+        " RETURNING id",
         (name, int(config.fifo), config.to_json(), now_ms),
-    )
-    assert cursor.lastrowid is not None
-    return TopicRecord(cursor.lastrowid, name, config, now_ms, 1)
+    ).fetchone()
+    return TopicRecord(topic_id, name, config, now_ms, 1)
 
 
-def delete_topic(conn: sqlite3.Connection, name: str) -> None:
+def delete_topic(conn: Connection, name: str) -> None:
     topic = get_topic(conn, name)
     conn.execute("DELETE FROM eventyard_subscriptions WHERE topic_id = ?", (topic.id,))
     conn.execute("DELETE FROM eventyard_topic_deduplication WHERE topic_id = ?", (topic.id,))
     conn.execute("DELETE FROM eventyard_topics WHERE id = ?", (topic.id,))
 
 
-def _bump(conn: sqlite3.Connection, topic_id: int) -> None:
+def _bump(conn: Connection, topic_id: int) -> None:
     conn.execute(
         "UPDATE eventyard_topics SET generation = generation + 1 WHERE id = ?", (topic_id,)
     )
 
 
-def subscriptions_of(conn: sqlite3.Connection, topic_id: int) -> list[SubscriptionRecord]:
+def subscriptions_of(conn: Connection, topic_id: int) -> list[SubscriptionRecord]:
     rows = conn.execute(
         f"SELECT {_SUBSCRIPTION_COLUMNS} WHERE s.topic_id = ? ORDER BY s.created_at_ms, s.id",
         (topic_id,),
@@ -93,9 +90,7 @@ def subscriptions_of(conn: sqlite3.Connection, topic_id: int) -> list[Subscripti
     return [_subscription(row) for row in rows]
 
 
-def list_subscriptions(
-    conn: sqlite3.Connection, topic_name: str | None
-) -> list[SubscriptionRecord]:
+def list_subscriptions(conn: Connection, topic_name: str | None) -> list[SubscriptionRecord]:
     if topic_name is None:
         rows = conn.execute(
             f"SELECT {_SUBSCRIPTION_COLUMNS} ORDER BY t.name, s.created_at_ms, s.id"
@@ -104,7 +99,7 @@ def list_subscriptions(
     return subscriptions_of(conn, get_topic(conn, topic_name).id)
 
 
-def get_subscription(conn: sqlite3.Connection, subscription_id: str) -> SubscriptionRecord:
+def get_subscription(conn: Connection, subscription_id: str) -> SubscriptionRecord:
     row = first_row(
         conn.execute(f"SELECT {_SUBSCRIPTION_COLUMNS} WHERE s.id = ?", (subscription_id,))
     )
@@ -114,7 +109,7 @@ def get_subscription(conn: sqlite3.Connection, subscription_id: str) -> Subscrip
 
 
 def subscribe(
-    conn: sqlite3.Connection,
+    conn: Connection,
     topic: TopicRecord,
     subscription_id: str,
     config: SubscriptionConfig,
@@ -172,7 +167,7 @@ def subscribe(
 
 
 def update_subscription(
-    conn: sqlite3.Connection, subscription_id: str, config: SubscriptionConfig
+    conn: Connection, subscription_id: str, config: SubscriptionConfig
 ) -> SubscriptionRecord:
     existing = get_subscription(conn, subscription_id)
     if config.dead_letter_queue is not None:
@@ -191,13 +186,13 @@ def update_subscription(
     )
 
 
-def unsubscribe(conn: sqlite3.Connection, subscription_id: str) -> None:
+def unsubscribe(conn: Connection, subscription_id: str) -> None:
     existing = get_subscription(conn, subscription_id)
     conn.execute("DELETE FROM eventyard_subscriptions WHERE id = ?", (subscription_id,))
     _bump(conn, existing.topic_id)
 
 
-def subscribers_of_queue(conn: sqlite3.Connection, queue_name: str) -> list[str]:
+def subscribers_of_queue(conn: Connection, queue_name: str) -> list[str]:
     """Topics that deliver to the queue, or use it as a subscription dead-letter queue."""
     rows = conn.execute(
         "SELECT DISTINCT t.name FROM eventyard_subscriptions s JOIN eventyard_topics t"
@@ -208,7 +203,7 @@ def subscribers_of_queue(conn: sqlite3.Connection, queue_name: str) -> list[str]
     return [row[0] for row in rows]
 
 
-def check_guard(conn: sqlite3.Connection, guard: Guard) -> None:
+def check_guard(conn: Connection, guard: Guard) -> None:
     row = first_row(
         conn.execute("SELECT generation FROM eventyard_topics WHERE id = ?", (guard.record_id,))
     )

@@ -8,8 +8,8 @@ one statement per batch on the hot paths (an ``executemany`` insert; one
 
 from __future__ import annotations
 
-import json
-import sqlite3
+import functools
+import zlib
 from collections.abc import Sequence
 from typing import Final, cast
 
@@ -23,9 +23,10 @@ from eventyard.store.records import (
     QueueStats,
     SentMessage,
 )
-from eventyard.store.sqlite import counters
-from eventyard.store.sqlite.queues import check_exists, find_queue
-from eventyard.store.sqlite.rows import first_row
+from eventyard.store.sql import counters
+from eventyard.store.sql.dialect import Connection, Dialect
+from eventyard.store.sql.queues import check_exists, find_queue
+from eventyard.store.sql.rows import first_row
 
 _INSERT: Final = (
     "INSERT INTO eventyard_messages (queue_id, message_id, body, body_kind, attributes,"
@@ -35,8 +36,8 @@ _INSERT: Final = (
 
 _CLAIM_SET: Final = (
     "UPDATE eventyard_messages SET visible_at_ms = ?1, receive_count = receive_count + 1,"
-    " receipt = random(), received_at_ms = ?2,"
-    " first_received_at_ms = coalesce(first_received_at_ms, ?2) WHERE id IN "
+    " receipt = {receipt}, received_at_ms = ?2,"
+    " first_received_at_ms = coalesce(first_received_at_ms, ?2) WHERE id "
 )
 _CLAIM_RETURNING: Final = (
     " RETURNING id, message_id, body, body_kind, attributes, sent_at_ms, receive_count,"
@@ -44,29 +45,42 @@ _CLAIM_RETURNING: Final = (
     " dead_letter_source, retained_from_ms"
 )
 # Standard queues: any visible message, oldest visibility first.
-_CLAIM_STANDARD: Final = (
-    _CLAIM_SET + "(SELECT id FROM eventyard_messages WHERE queue_id = ?3 AND visible_at_ms <= ?2"
-    " ORDER BY visible_at_ms LIMIT ?4)" + _CLAIM_RETURNING
+_PICK_STANDARD: Final = (
+    "SELECT id FROM eventyard_messages WHERE queue_id = ?3 AND visible_at_ms <= ?2{again}"
+    " ORDER BY visible_at_ms LIMIT ?4"
 )
 # FIFO queues: the group lock. A visible message is deliverable when no earlier
 # message of its group is invisible (in flight or delayed); see lifecycle.deliverable_fifo.
-_CLAIM_FIFO: Final = (
-    _CLAIM_SET
-    + "(SELECT m.id FROM eventyard_messages m WHERE m.queue_id = ?3 AND m.group_id IS NOT NULL"
+_PICK_FIFO: Final = (
+    "SELECT m.id FROM eventyard_messages m WHERE m.queue_id = ?3 AND m.group_id IS NOT NULL"
     " AND m.visible_at_ms <= ?2 AND NOT EXISTS (SELECT 1 FROM eventyard_messages p"
     " WHERE p.queue_id = ?3 AND p.group_id = m.group_id AND p.id < m.id"
-    " AND p.visible_at_ms > ?2) ORDER BY m.id LIMIT ?4)" + _CLAIM_RETURNING
+    " AND p.visible_at_ms > ?2){again} ORDER BY m.id LIMIT ?4"
 )
-# A repeat claim within one receive (after dead-lettering or expiry) must not take
-# back rows this receive already claimed: with a visibility timeout of 0 they are
-# visible again at once.
-_NOT_CLAIMED_YET: Final = " AND {alias}id NOT IN (SELECT value FROM json_each(?5))"
-_CLAIM_STANDARD_AGAIN: Final = _CLAIM_STANDARD.replace(
-    " ORDER BY visible_at_ms", _NOT_CLAIMED_YET.format(alias="") + " ORDER BY visible_at_ms"
-)
-_CLAIM_FIFO_AGAIN: Final = _CLAIM_FIFO.replace(
-    " ORDER BY m.id", _NOT_CLAIMED_YET.format(alias="m.") + " ORDER BY m.id"
-)
+
+
+@functools.cache
+def _claim_sql(dialect: Dialect, fifo: bool, again: bool) -> str:
+    """The claim statement: pick visible rows, make them invisible, return them.
+
+    A repeat claim within one receive (after dead-lettering or expiry) must not take
+    back rows this receive already claimed (``again``): with a visibility timeout of 0
+    they are visible again at once. On PostgreSQL the pick skips rows another
+    transaction is claiming (``FOR UPDATE SKIP LOCKED``: consumers never wait for each
+    other) and is written as ``= ANY(ARRAY(...))``, whose plan does not depend on the
+    table's statistics when the prepared statement was first planned.
+    """
+    pick = _PICK_FIFO if fifo else _PICK_STANDARD
+    filter_ = (
+        (" AND " + dialect.not_one_of("m.id" if fifo else "id").replace("?", "?5")) if again else ""
+    )
+    pick = pick.format(again=filter_)
+    update = _CLAIM_SET.format(receipt=dialect.random_receipt)
+    if dialect.name == "postgresql":
+        return update + f"= ANY(ARRAY({pick} FOR UPDATE SKIP LOCKED))" + _CLAIM_RETURNING
+    return update + f"IN ({pick})" + _CLAIM_RETURNING
+
+
 _EARLIEST_VISIBLE: Final = (
     "SELECT visible_at_ms FROM eventyard_messages WHERE queue_id = ? ORDER BY visible_at_ms LIMIT 1"
 )
@@ -82,15 +96,20 @@ def sequence_number(row_id: int) -> str:
 
 
 def standard_rows(
-    queue: QueueRecord, messages: Sequence[OutgoingMessage], now_ms: int, sender_id: str
+    dialect: Dialect,
+    queue: QueueRecord,
+    messages: Sequence[OutgoingMessage],
+    now_ms: int,
+    sender_id: str,
 ) -> list[tuple[object, ...]]:
     """INSERT parameters of standard-queue messages (built before the write lock is taken)."""
     queue_id = queue.id
+    stored_body = dialect.stored_body
     return [
         (
             queue_id,
             m.message_id,
-            m.body,
+            stored_body(m.body),
             m.body_kind,
             m.attributes,
             now_ms,
@@ -105,17 +124,18 @@ def standard_rows(
     ]
 
 
-def insert_standard(conn: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
+def insert_standard(conn: Connection, rows: list[tuple[object, ...]]) -> None:
     conn.executemany(_INSERT, rows)
 
 
 def send_fifo(
-    conn: sqlite3.Connection,
+    conn: Connection,
     queue: QueueRecord,
     messages: Sequence[OutgoingMessage],
     now_ms: int,
     sender_id: str,
 ) -> list[SentMessage]:
+    lock_fifo_queue(conn, queue.id)
     keys = [m.deduplication_key for m in messages]
     placeholders = ",".join("?" * len(keys))
     remembered: dict[str, tuple[str, str | None]] = {
@@ -135,12 +155,12 @@ def send_fifo(
             first_id, first_sequence = remembered[key]
             results.append(SentMessage(first_id, first_sequence, True))
             continue
-        cursor = conn.execute(
-            _INSERT,
+        row_id = conn.execute(
+            _INSERT + " RETURNING id",
             (
                 queue.id,
                 m.message_id,
-                m.body,
+                conn.dialect.stored_body(m.body),
                 m.body_kind,
                 m.attributes,
                 now_ms,
@@ -151,12 +171,13 @@ def send_fifo(
                 m.group_id,
                 m.deduplication_id,
             ),
-        )
-        assert cursor.lastrowid is not None
-        sequence = sequence_number(cursor.lastrowid)
+        ).fetchone()[0]
+        sequence = sequence_number(row_id)
         conn.execute(
-            "INSERT OR REPLACE INTO eventyard_deduplication (queue_id, key, message_id,"
-            " sequence_number, expires_at_ms) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO eventyard_deduplication (queue_id, key, message_id,"
+            " sequence_number, expires_at_ms) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (queue_id, key) DO UPDATE SET message_id = excluded.message_id,"
+            " sequence_number = excluded.sequence_number, expires_at_ms = excluded.expires_at_ms",
             (queue.id, key, m.message_id, sequence, expires_at),
         )
         remembered[key] = (m.message_id, sequence)
@@ -164,17 +185,43 @@ def send_fifo(
     return results
 
 
-def forget_expired_deduplication(conn: sqlite3.Connection, now_ms: int) -> None:
+def lock_fifo_queue(conn: Connection, queue_id: int) -> None:
+    """Serialize the FIFO sends and receives of one queue (until the transaction ends).
+
+    SQLite has one writer at a time anyway. PostgreSQL runs transactions side by
+    side: two receives could each see the other's claim as not yet made and hand
+    out two messages of one group, and two sends could both miss the other's
+    deduplication key. A transaction-scoped advisory lock per queue prevents both,
+    across every machine on the server, and costs standard queues nothing.
+    """
+    lock_key(conn, queue_id)
+
+
+def lock_named(conn: Connection, name: str) -> None:
+    """Hold an advisory lock on ``name`` until the transaction ends (PostgreSQL; on
+    SQLite the transaction holds the database's only write lock already)."""
+    if conn.dialect.named_lock:
+        conn.execute(conn.dialect.named_lock, (zlib.crc32(name.encode()) - 2**31,)).fetchall()
+
+
+def lock_key(conn: Connection, key: int) -> None:
+    """Hold an advisory lock on ``key`` until the transaction ends (PostgreSQL only;
+    topics lock ``-topic id`` around their deduplication check)."""
+    if conn.dialect.queue_lock:
+        conn.execute(conn.dialect.queue_lock, (key,)).fetchall()
+
+
+def forget_expired_deduplication(conn: Connection, now_ms: int) -> None:
     conn.execute("DELETE FROM eventyard_deduplication WHERE expires_at_ms <= ?", (now_ms,))
 
 
-def earliest_visible_at(conn: sqlite3.Connection, queue_id: int) -> int | None:
+def earliest_visible_at(conn: Connection, queue_id: int) -> int | None:
     """When the queue's first message is (or was) visible: a read that takes no lock."""
     row = first_row(conn.execute(_EARLIEST_VISIBLE, (queue_id,)))
     return None if row is None else int(row[0])
 
 
-def next_visible_at(conn: sqlite3.Connection, queue_id: int, now_ms: int) -> int | None:
+def next_visible_at(conn: Connection, queue_id: int, now_ms: int) -> int | None:
     row = first_row(conn.execute(_NEXT_VISIBLE, (queue_id, now_ms)))
     return None if row is None or row[0] is None else int(row[0])
 
@@ -191,7 +238,7 @@ class ClaimResult:
 
 
 def claim_messages(
-    conn: sqlite3.Connection,
+    conn: Connection,
     queue: QueueRecord,
     max_messages: int,
     visibility_timeout: int,
@@ -199,8 +246,11 @@ def claim_messages(
 ) -> ClaimResult:
     """Receive up to ``max_messages``: claim, drop the expired, dead-letter the over-received."""
     config = queue.config
-    claim_sql = _CLAIM_FIFO if config.fifo else _CLAIM_STANDARD
-    claim_again_sql = _CLAIM_FIFO_AGAIN if config.fifo else _CLAIM_STANDARD_AGAIN
+    dialect = conn.dialect
+    if config.fifo:
+        lock_fifo_queue(conn, queue.id)
+    claim_sql = _claim_sql(dialect, config.fifo, False)
+    claim_again_sql = _claim_sql(dialect, config.fifo, True)
     visible_at = lifecycle.visible_after_receive(now_ms, visibility_timeout)
     cutoff = lifecycle.retention_cutoff_ms(config.retention_seconds, now_ms)
     max_receives = config.max_receive_count
@@ -215,7 +265,7 @@ def claim_messages(
                 now_ms,
                 queue.id,
                 wanted,
-                json.dumps(claimed_ids),
+                dialect.values(claimed_ids),
             )
             claimed = cast(list[ClaimedRow], conn.execute(claim_again_sql, parameters).fetchall())
         else:
@@ -223,6 +273,11 @@ def claim_messages(
                 list[ClaimedRow],
                 conn.execute(claim_sql, (visible_at, now_ms, queue.id, wanted)).fetchall(),
             )
+        if dialect.converts_bodies:
+            claimed = [
+                ClaimedRow(row[0], row[1], dialect.loaded_body(row[2], row[3]), *row[3:])
+                for row in claimed
+            ]
         claimed_ids.extend(row[0] for row in claimed)
         expired: list[int] = []
         over_limit: list[int] = []
@@ -246,13 +301,11 @@ def claim_messages(
     return result
 
 
-def _delete_rows(conn: sqlite3.Connection, row_ids: list[int]) -> None:
+def _delete_rows(conn: Connection, row_ids: list[int]) -> None:
     conn.executemany("DELETE FROM eventyard_messages WHERE id = ?", [(i,) for i in row_ids])
 
 
-def _dead_letter(
-    conn: sqlite3.Connection, queue: QueueRecord, row_ids: list[int], now_ms: int
-) -> int:
+def _dead_letter(conn: Connection, queue: QueueRecord, row_ids: list[int], now_ms: int) -> int:
     """Move over-received messages to the dead-letter queue (not delivered by this receive)."""
     dead_letter_name = queue.config.dead_letter_queue
     target = find_queue(conn, dead_letter_name) if dead_letter_name else None
@@ -269,15 +322,15 @@ def _dead_letter(
     conn.executemany(
         "UPDATE eventyard_messages SET queue_id = ?, receive_count = receive_count - 1,"
         " visible_at_ms = ?, enqueued_at_ms = ?,"
-        " retained_from_ms = CASE WHEN ? THEN ? ELSE retained_from_ms END,"
-        " dead_letter_source = ?, receipt = random() WHERE id = ?",
+        " retained_from_ms = CASE WHEN ? = 1 THEN ? ELSE retained_from_ms END,"
+        f" dead_letter_source = ?, receipt = {conn.dialect.random_receipt} WHERE id = ?",
         [(target.id, now_ms, now_ms, int(target.fifo), now_ms, queue.name, i) for i in row_ids],
     )
     return len(row_ids)
 
 
 def delete_messages(
-    conn: sqlite3.Connection, queue: QueueRecord, receipts: Sequence[Receipt], now_ms: int
+    conn: Connection, queue: QueueRecord, receipts: Sequence[Receipt], now_ms: int
 ) -> list[bool]:
     queue_id = queue.id
     cursor = conn.executemany(_DELETE, [(r.row_id, r.token, queue_id) for r in receipts])
@@ -303,7 +356,7 @@ def delete_messages(
 
 
 def change_visibility(
-    conn: sqlite3.Connection,
+    conn: Connection,
     queue: QueueRecord,
     changes: Sequence[tuple[Receipt, int]],
     now_ms: int,
@@ -356,21 +409,21 @@ def change_visibility(
     return outcomes
 
 
-def purge(conn: sqlite3.Connection, queue: QueueRecord, now_ms: int) -> int:
+def purge(conn: Connection, queue: QueueRecord, now_ms: int) -> int:
     cursor = conn.execute("DELETE FROM eventyard_messages WHERE queue_id = ?", (queue.id,))
     conn.execute("UPDATE eventyard_queues SET purged_at_ms = ? WHERE id = ?", (now_ms, queue.id))
     counters.bump(conn, queue.id, "purged", cursor.rowcount)
     return cursor.rowcount
 
 
-def last_purge_at(conn: sqlite3.Connection, queue: QueueRecord) -> int | None:
+def last_purge_at(conn: Connection, queue: QueueRecord) -> int | None:
     row = first_row(
         conn.execute("SELECT purged_at_ms FROM eventyard_queues WHERE id = ?", (queue.id,))
     )
     return None if row is None else row[0]
 
 
-def stats(conn: sqlite3.Connection, queue: QueueRecord, now_ms: int) -> QueueStats:
+def stats(conn: Connection, queue: QueueRecord, now_ms: int) -> QueueStats:
     cutoff = lifecycle.retention_cutoff_ms(queue.config.retention_seconds, now_ms)
     visible, in_flight, delayed, oldest = first_row(
         conn.execute(

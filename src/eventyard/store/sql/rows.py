@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
+from eventyard.store.sql.dialect import Cursor
 
-def first_row(cursor: sqlite3.Cursor) -> Any:
+
+def first_row(cursor: Cursor) -> Any:
     """The first row of a query, or None, with the statement run to its end.
 
     In autocommit mode a SELECT that was not read to the end keeps its read

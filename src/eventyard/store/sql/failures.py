@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 
 from eventyard.store.records import FailureRecord
+from eventyard.store.sql.dialect import Connection
 
 #: Bounds on what a failure keeps (a handler's exception text is user input).
 MESSAGE_MAX_CHARS = 2_000
 TRACEBACK_MAX_CHARS = 4_000
 
 
-def record(conn: sqlite3.Connection, failures: Sequence[FailureRecord]) -> None:
+def record(conn: Connection, failures: Sequence[FailureRecord]) -> None:
     conn.executemany(
         "INSERT INTO eventyard_failures (message_id, queue, function, attempt, error_type,"
         " error_message, traceback, failed_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -32,7 +32,7 @@ def record(conn: sqlite3.Connection, failures: Sequence[FailureRecord]) -> None:
     )
 
 
-def of_message(conn: sqlite3.Connection, message_id: str) -> list[FailureRecord]:
+def of_message(conn: Connection, message_id: str) -> list[FailureRecord]:
     rows = conn.execute(
         "SELECT message_id, queue, function, attempt, error_type, error_message, traceback,"
         " failed_at_ms FROM eventyard_failures WHERE message_id = ? ORDER BY id",

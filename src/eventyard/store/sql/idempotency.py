@@ -16,11 +16,11 @@ clears the records of runs that crashed.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from eventyard.store.sqlite.rows import first_row
+from eventyard.store.sql.dialect import Connection
+from eventyard.store.sql.rows import first_row
 
 IN_PROGRESS: Final = "IN_PROGRESS"
 COMPLETED: Final = "COMPLETED"
@@ -45,7 +45,7 @@ class IdempotencyRecord:
     created_at_ms: int
 
 
-def get(conn: sqlite3.Connection, key: str) -> IdempotencyRecord | None:
+def get(conn: Connection, key: str) -> IdempotencyRecord | None:
     """The record stored under ``key`` (expired or not), or None."""
     row = first_row(
         conn.execute(f"SELECT {_COLUMNS} FROM eventyard_idempotency WHERE key = ?", (key,))
@@ -54,7 +54,7 @@ def get(conn: sqlite3.Connection, key: str) -> IdempotencyRecord | None:
 
 
 def begin(
-    conn: sqlite3.Connection,
+    conn: Connection,
     key: str,
     payload_hash: str,
     now_ms: int,
@@ -69,7 +69,9 @@ def begin(
         key, "IN_PROGRESS", payload_hash, None, in_progress_until_ms, in_progress_until_ms, now_ms
     )
     conn.execute(
-        f"INSERT OR REPLACE INTO eventyard_idempotency ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO eventyard_idempotency ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS.split(", ")[1:]),
         (
             record.key,
             record.status,
@@ -83,9 +85,7 @@ def begin(
     return record
 
 
-def complete(
-    conn: sqlite3.Connection, started: IdempotencyRecord, result: str, expires_at_ms: int
-) -> bool:
+def complete(conn: Connection, started: IdempotencyRecord, result: str, expires_at_ms: int) -> bool:
     """Mark the run that wrote ``started`` COMPLETED with its JSON ``result``.
 
     Writes the record back if a sweep removed it meanwhile. Returns False (and
@@ -109,7 +109,7 @@ def complete(
     return cursor.rowcount > 0
 
 
-def release(conn: sqlite3.Connection, started: IdempotencyRecord) -> bool:
+def release(conn: Connection, started: IdempotencyRecord) -> bool:
     """Delete the IN_PROGRESS record of the run that wrote ``started`` (its handler failed)."""
     cursor = conn.execute(
         "DELETE FROM eventyard_idempotency"
@@ -119,7 +119,7 @@ def release(conn: sqlite3.Connection, started: IdempotencyRecord) -> bool:
     return cursor.rowcount > 0
 
 
-def sweep_expired(conn: sqlite3.Connection, now_ms: int, limit: int = 1000) -> int:
+def sweep_expired(conn: Connection, now_ms: int, limit: int = 1000) -> int:
     """Delete up to ``limit`` records that expired at or before ``now_ms``; return how many."""
     cursor = conn.execute(
         "DELETE FROM eventyard_idempotency WHERE key IN ("

@@ -9,13 +9,13 @@ replays nothing twice and skips nothing.
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from eventyard.errors import ReplayDoesNotExist, ResourceAlreadyExists
 from eventyard.store.base import RecordChanged
 from eventyard.store.records import ReplayRecord
-from eventyard.store.sqlite.buses import get_archive
-from eventyard.store.sqlite.rows import first_row
+from eventyard.store.sql.buses import get_archive
+from eventyard.store.sql.dialect import Connection
+from eventyard.store.sql.rows import first_row
 
 _COLUMNS = (
     "r.name, a.name, r.bus_name, r.start_ms, r.end_ms, r.rules, r.status, r.replayed,"
@@ -45,7 +45,7 @@ def _record(row: tuple[object, ...]) -> ReplayRecord:
 
 
 def start_replay(
-    conn: sqlite3.Connection,
+    conn: Connection,
     name: str,
     archive_name: str,
     bus_name: str,
@@ -76,20 +76,18 @@ def start_replay(
     return get_replay(conn, name)
 
 
-def get_replay(conn: sqlite3.Connection, name: str) -> ReplayRecord:
+def get_replay(conn: Connection, name: str) -> ReplayRecord:
     row = first_row(conn.execute(f"SELECT {_COLUMNS} WHERE r.name = ?", (name,)))
     if row is None:
         raise ReplayDoesNotExist(f"replay {name!r} does not exist")
     return _record(row)
 
 
-def list_replays(conn: sqlite3.Connection) -> list[ReplayRecord]:
+def list_replays(conn: Connection) -> list[ReplayRecord]:
     return [_record(row) for row in conn.execute(f"SELECT {_COLUMNS} ORDER BY r.started_at_ms")]
 
 
-def claim_replay(
-    conn: sqlite3.Connection, owner: str, now_ms: int, lease_ms: int
-) -> ReplayRecord | None:
+def claim_replay(conn: Connection, owner: str, now_ms: int, lease_ms: int) -> ReplayRecord | None:
     """Take the lease of one active replay nobody holds (or whose holder went quiet)."""
     row = first_row(
         conn.execute(
@@ -109,9 +107,7 @@ def claim_replay(
     return get_replay(conn, row[0])
 
 
-def next_events(
-    conn: sqlite3.Connection, replay: ReplayRecord, limit: int
-) -> list[tuple[int, str, str]]:
+def next_events(conn: Connection, replay: ReplayRecord, limit: int) -> list[tuple[int, str, str]]:
     """The next archived events of the window after the cursor: (time ms, id, event JSON)."""
     archive = get_archive(conn, replay.archive)
     return [
@@ -134,7 +130,7 @@ def next_events(
 
 
 def advance(
-    conn: sqlite3.Connection,
+    conn: Connection,
     replay: ReplayRecord,
     cursor_time_ms: int,
     cursor_event_id: str,
@@ -164,7 +160,7 @@ def advance(
 
 
 def set_status(
-    conn: sqlite3.Connection, name: str, status: str, now_ms: int, reason: str | None = None
+    conn: Connection, name: str, status: str, now_ms: int, reason: str | None = None
 ) -> ReplayRecord:
     get_replay(conn, name)
     conn.execute(
