@@ -17,10 +17,11 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
 import pytest
-from postgres import start_server, stop_server
+from running_app import start_eventyard, stop, wait_until
 
 import eventyard
 from eventyard.errors import StoreBusy, StoreError, StoreUnavailable
+from postgres import start_server, stop_server
 
 pgserver = pytest.importorskip("pgserver")
 
@@ -182,3 +183,96 @@ def test_an_unreachable_server_is_a_clear_retryable_error(tmp_path: Path) -> Non
     with pytest.raises(StoreUnavailable, match="cannot connect to PostgreSQL") as caught:
         eventyard.connect(url)
     assert caught.value.retryable
+
+
+WORKER_APP = """
+import eventyard
+
+app = eventyard.App("restartable")
+jobs = app.queue("jobs", visibility_timeout=120)
+
+
+@app.setup
+def tables(client):
+    with client.transaction() as tx:
+        tx.execute("CREATE TABLE IF NOT EXISTS handled (body TEXT NOT NULL)")
+
+
+@app.consumer(jobs, batch_size=10)
+def handle(batch, context):
+    with context.transaction() as tx:
+        tx.executemany("INSERT INTO handled VALUES (?)", [(r.body,) for r in batch])
+"""
+
+
+def test_eventyard_workers_ride_out_a_server_restart(
+    own_server: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, data = own_server
+    app = tmp_path / "restartable.py"
+    app.write_text(WORKER_APP)
+    workers = [
+        start_eventyard("worker", str(app), url, tmp_path / f"worker-{n}.log") for n in range(2)
+    ]
+    try:
+        client = eventyard.connect(url)
+        wait_until(lambda: "handled" in _tables(url), timeout=60, what="the app to be applied")
+        queue = client.get_queue("jobs")
+        accepted: set[str] = set()
+        unsure: set[str] = set()
+        stop_sending = threading.Event()
+
+        def produce() -> None:
+            batch = 0
+            while not stop_sending.is_set():
+                bodies = [f"m-{batch}-{i}" for i in range(10)]
+                batch += 1
+                try:
+                    queue.send_batch(bodies)
+                    accepted.update(bodies)
+                except StoreError:
+                    unsure.update(bodies)
+                    time.sleep(0.05)
+                time.sleep(0.005)
+
+        producer = threading.Thread(target=produce)
+        producer.start()
+        try:
+            time.sleep(1.5)
+            restart(data)
+            time.sleep(2.5)
+        finally:
+            stop_sending.set()
+            producer.join(30)
+        handled_before_end = _handled(url)
+        assert handled_before_end, "the workers handled messages"
+
+        def drained() -> bool:
+            try:
+                return queue.stats().visible == 0
+            except StoreError:
+                return False
+
+        wait_until(drained, timeout=90, what="the workers to take every visible message")
+        time.sleep(1.0)  # the last batches' handlers commit
+        handled = _handled(url)
+        assert len(handled) == len(set(handled)), "a message was handled twice while in flight"
+        remaining = {m.body for m in queue.peek(limit=1000).messages}
+        assert accepted <= set(handled) | remaining
+        assert set(handled) | remaining <= accepted | unsure
+        assert all(worker.poll() is None for worker in workers), "a worker died"
+        client.close()
+    finally:
+        for worker in workers:
+            stop(worker)
+
+
+def _tables(url: str) -> set[str]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    return {row[0] for row in rows}
+
+
+def _handled(url: str) -> list[str]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        return [row[0] for row in conn.execute("SELECT body FROM handled").fetchall()]

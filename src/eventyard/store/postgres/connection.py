@@ -35,7 +35,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, Final, Literal
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -257,7 +257,13 @@ class Database:
                 "raise pool_size in the URL or the server's max_connections"
             ) from exc
         except psycopg.Error as exc:
-            raise self._translated(exc) from exc
+            error = self._translated(exc)
+            if isinstance(error, StoreUnavailable) and self._pool is not None:
+                # The server may have restarted: the other idle connections are broken
+                # too. Drop them now rather than fail one call per connection.
+                with suppress(Exception):
+                    self._pool.check()
+            raise error from exc
 
     def _translated(self, exc: psycopg.Error) -> StoreError:
         """An eventyard error for what PostgreSQL (or the network) said."""
