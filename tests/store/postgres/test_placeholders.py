@@ -29,7 +29,7 @@ def test_quoted_text_comments_and_percent_signs_are_kept() -> None:
         "SELECT '?', \"odd?name\", x % 2 FROM t -- why?\n WHERE y LIKE '50%' AND z = ? /* ? */"
     )
     assert statement.sql == (
-        "SELECT '?', \"odd?name\", x %% 2 FROM t -- why?\n WHERE y LIKE '50%' AND z = %s /* ? */"
+        "SELECT '?', \"odd?name\", x %% 2 FROM t -- why?\n WHERE y LIKE '50%%' AND z = %s /* ? */"
     )
 
 
@@ -48,6 +48,8 @@ def test_application_sql_runs_with_the_same_placeholders(postgres_url: str) -> N
             (5,),
         ).fetchall()
         assert rows == [("a", "5%"), ("b", "?")]
+        like = tx.execute("SELECT sku FROM items WHERE note LIKE '5%' AND price = ?", (5,))
+        assert like.fetchall() == [("a",)]
 
 
 def test_transactions_that_lock_one_name_run_one_after_the_other(postgres_url: str) -> None:

@@ -84,6 +84,10 @@ class PgCursor:
     def rowcount(self) -> int:
         return self._cursor.rowcount
 
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
     def fetchall(self) -> list[Any]:
         return self._cursor.fetchall() if self._cursor.description is not None else []
 

@@ -2,11 +2,11 @@
 
 The SQL modules (and applications, through ``tx.execute``) write ``?`` for
 the next parameter and ``?N`` for the N-th one (to use a value twice), as
-SQLite does. psycopg wants ``%s`` (or ``%(name)s``) and a literal ``%``
-doubled. A statement with numbered placeholders becomes one with named
+SQLite does. psycopg wants ``%s`` (or ``%(name)s``) and every literal ``%``
+doubled, even inside a quoted string. A statement with numbered placeholders becomes one with named
 ones, ``%(pN)s``: psycopg sends each name once, so PostgreSQL sees one typed
 parameter however often it is used. Quoted strings, quoted identifiers and
-comments are left alone. Each distinct statement is rewritten once (cached).
+comments keep their ``?``. Each distinct statement is rewritten once (cached).
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ def rewrite(sql: str) -> Rewritten:
 
     def replace(match: re.Match[str]) -> str:
         if match.group("quoted") is not None or match.group("comment") is not None:
-            return match.group(0)
+            # psycopg reads every % as a placeholder, quoted or not.
+            return match.group(0).replace("%", "%%")
         if match.group("percent") is not None:
             return "%%"
         number = match.group("number")
