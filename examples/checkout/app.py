@@ -33,6 +33,7 @@ from .orders import (
     OrderRequest,
     create_tables,
     find_order,
+    lock_stock,
     new_order_id,
     order_event,
     quantities_by_sku,
@@ -158,6 +159,7 @@ def update_stock(
     """Up to 10 orders per call, one transaction; an unknown sku fails only its own message."""
     failed = eventyard.BatchResponse()
     with context.transaction() as tx:
+        lock_stock(tx, [record.body for record in batch])  # in one order: no deadlock
         for record in batch:
             try:
                 take_stock(record, tx)
@@ -224,7 +226,7 @@ def _route(event: dict[str, Any], context: eventyard.FunctionContext, lane: str)
         )
         if lane == "review":
             tx.execute(
-                "INSERT OR IGNORE INTO reviews VALUES (?, ?, ?)",
+                "INSERT INTO reviews VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 (detail["order_id"], round(detail["total"] * 100), time.time()),
             )
 

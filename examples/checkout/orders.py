@@ -98,12 +98,12 @@ SCHEMA: Final = (
         items TEXT NOT NULL,
         shipping_address TEXT NOT NULL,
         total_cents INTEGER NOT NULL,
-        placed_at REAL NOT NULL,
-        stock_taken_at REAL,
+        placed_at DOUBLE PRECISION NOT NULL,
+        stock_taken_at DOUBLE PRECISION,
         label_path TEXT,
-        label_printed_at REAL,
+        label_printed_at DOUBLE PRECISION,
         lane TEXT,
-        routed_at REAL
+        routed_at DOUBLE PRECISION
     )""",
     "CREATE TABLE IF NOT EXISTS stock (sku TEXT PRIMARY KEY, quantity INTEGER NOT NULL)",
     """CREATE TABLE IF NOT EXISTS printer (
@@ -114,7 +114,7 @@ SCHEMA: Final = (
     """CREATE TABLE IF NOT EXISTS reviews (
         order_id TEXT PRIMARY KEY,
         total_cents INTEGER NOT NULL,
-        recorded_at REAL NOT NULL
+        recorded_at DOUBLE PRECISION NOT NULL
     )""",
 )
 
@@ -124,8 +124,8 @@ def create_tables(client: eventyard.Client) -> None:
     with client.transaction() as tx:
         for statement in SCHEMA:
             tx.execute(statement)
-        tx.executemany("INSERT OR IGNORE INTO stock VALUES (?, ?)", CATALOG.items())
-        tx.execute("INSERT OR IGNORE INTO printer VALUES (1, 1, 0)")
+        tx.executemany("INSERT INTO stock VALUES (?, ?) ON CONFLICT DO NOTHING", CATALOG.items())
+        tx.execute("INSERT INTO printer VALUES (1, 1, 0) ON CONFLICT DO NOTHING")
 
 
 def save_order(tx: eventyard.Transaction, order_id: str, request: OrderRequest) -> None:
@@ -195,9 +195,22 @@ def unknown_skus(tx: eventyard.Transaction, skus: list[str]) -> list[str]:
 def take_stock_for(tx: eventyard.Transaction, order_id: str, quantities: dict[str, int]) -> None:
     tx.executemany(
         "UPDATE stock SET quantity = quantity - ? WHERE sku = ?",
-        [(quantity, sku) for sku, quantity in quantities.items()],
+        [(quantity, sku) for sku, quantity in sorted(quantities.items())],  # see lock_stock
     )
     tx.execute("UPDATE orders SET stock_taken_at = ? WHERE order_id = ?", (time.time(), order_id))
+
+
+def lock_stock(tx: eventyard.Transaction, orders: list[dict[str, Any]]) -> None:
+    """Lock the stock rows these orders change, in sku order, before changing any.
+
+    On PostgreSQL transactions run side by side, and each locks a row when it
+    first updates it: two batches taking the same skus in different orders
+    would deadlock, and PostgreSQL would roll one back (its whole batch then
+    waits for a retry). Taking every row in one order first avoids that. On
+    SQLite, which runs one writer at a time, it is harmless.
+    """
+    skus = sorted({item["sku"] for order in orders for item in order["items"]})
+    tx.executemany("UPDATE stock SET quantity = quantity WHERE sku = ?", [(sku,) for sku in skus])
 
 
 def stock_levels(tx: eventyard.Transaction) -> dict[str, int]:

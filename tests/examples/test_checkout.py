@@ -1,10 +1,12 @@
-"""The checkout example end to end: real `eventyard run` processes, HTTP, SQLite and PDF files.
+"""The checkout example end to end: real `eventyard run` processes, HTTP, a database and PDFs.
 
-The app runs as ``eventyard run examples/checkout/app.py`` with
+Every test runs on both backends: a SQLite file in the test's folder, and a
+fresh database on the session's throwaway PostgreSQL server. The app runs as
+``eventyard run examples/checkout/app.py --db URL`` with
 ``CHECKOUT_RETRY_SECONDS`` small (a failed message comes back after that many
 seconds, and lands in its DLQ after 3 receives) and its labels in the test's
-folder. Results are read from the SQLite file itself, through the API and
-through eventyard's client.
+folder (``CHECKOUT_LABELS_DIR``). Results are read from the database itself
+(with its own driver), through the API and through eventyard's client.
 
 Most tests share one running shop (module-scoped); the printer story and the
 kill -9 tests get their own. For the kill tests the shop is split in two
@@ -21,7 +23,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -37,7 +38,9 @@ from typing import Any
 
 import httpx
 import pytest
+from postgres import database_url as postgres_database_url
 from running_app import running_app, start_eventyard, stop, wait_until
+from tests_support import query
 
 import eventyard
 
@@ -88,16 +91,12 @@ def quantities(orders: list[dict[str, Any]]) -> Counter[str]:
 
 @dataclass
 class Shop:
-    """A running checkout app: its API, its database file and its labels folder."""
+    """A running checkout app: its API, its database and its labels folder."""
 
     api_url: str
-    database: Path
+    database_url: str
     labels: Path
     logs: list[Path] = field(default_factory=list)
-
-    @property
-    def database_url(self) -> str:
-        return f"sqlite:///{self.database}"
 
     def http(self) -> httpx.Client:
         return httpx.Client(base_url=self.api_url, timeout=60)
@@ -126,13 +125,9 @@ class Shop:
         state: dict[str, Any] = response.json()
         return state
 
-    # The database file, read directly (a fresh connection each time: no lock kept).
+    # The database, read directly (a fresh connection each time: no lock kept).
     def rows(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        connection = sqlite3.connect(self.database, timeout=60)
-        try:
-            return [tuple(row) for row in connection.execute(sql, parameters)]
-        finally:
-            connection.close()
+        return query(self.database_url, sql, parameters)
 
     def count(self, sql: str, parameters: tuple[Any, ...] = ()) -> int:
         [(value,)] = self.rows(sql, parameters)
@@ -202,19 +197,58 @@ def shop_env(labels: Path, retry_seconds: int = RETRY_SECONDS) -> dict[str, str]
     return {"CHECKOUT_RETRY_SECONDS": str(retry_seconds), "CHECKOUT_LABELS_DIR": str(labels)}
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The store of every test here (module-scoped: one shared shop per backend)."""
+    return str(request.param)
+
+
+@contextmanager
+def shop_database(backend: str, folder: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A new database for a shop: ``checkout.db`` in ``folder``, or a fresh PostgreSQL
+    database on the session's server (dropped afterwards)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'checkout.db'}"
+        return
+    server_url = str(request.getfixturevalue("postgres_server_url"))
+    import psycopg
+    from psycopg import sql
+
+    name = f"checkout_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield postgres_database_url(server_url, name)
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
 @contextmanager
 def running_shop(
-    folder: Path, app: str = APP, retry_seconds: int = RETRY_SECONDS
+    folder: Path, database_url: str, app: str = APP, retry_seconds: int = RETRY_SECONDS
 ) -> Iterator[Shop]:
-    database, labels = folder / "checkout.db", folder / "labels"
+    labels = folder / "labels"  # CHECKOUT_LABELS_DIR, on both backends
+    env = shop_env(labels, retry_seconds)
+    if not database_url.startswith("sqlite:"):  # no file beside the database to keep it in
+        env["EVENTYARD_ADMIN_TOKEN"] = f"checkout-tests-{uuid.uuid4().hex}"
     with running_app(
         app,
-        f"sqlite:///{database}",
+        database_url,
         folder / "run.log",
-        env=shop_env(labels, retry_seconds),
+        env=env,
         ready_path="/stock",
     ) as running:
-        yield Shop(running.url, database, labels, [running.log_path])
+        yield Shop(running.url, database_url, labels, [running.log_path])
+
+
+@pytest.fixture
+def shop_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The database of a test's own shop (the tests that run one in ``tmp_path``)."""
+    with shop_database(backend, tmp_path, request) as url:
+        yield url
 
 
 def assert_label(shop: Shop, order_id: str) -> None:
@@ -230,8 +264,11 @@ def assert_label(shop: Shop, order_id: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
-    with running_shop(tmp_path_factory.mktemp("checkout")) as running:
+def shop(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Shop]:
+    folder = tmp_path_factory.mktemp(f"checkout-{backend}")
+    with shop_database(backend, folder, request) as url, running_shop(folder, url) as running:
         yield running
 
 
@@ -579,8 +616,10 @@ def printer_cli(database_url: str, *args: str) -> dict[str, Any]:
     return state
 
 
-def test_without_paper_orders_wait_then_dead_letter_then_print_once(tmp_path: Path) -> None:
-    with running_shop(tmp_path) as shop:
+def test_without_paper_orders_wait_then_dead_letter_then_print_once(
+    tmp_path: Path, shop_url: str
+) -> None:
+    with running_shop(tmp_path, shop_url) as shop:
         initial = shop.stock()
         assert shop.printer(paper=False) == {"paper": False, "print_ms": 0}
         with shop.http() as http:
@@ -705,11 +744,11 @@ def front_app(folder: Path, functions: set[str]) -> str:
 
 
 @contextmanager
-def split_shop(folder: Path, worker_function: str) -> Iterator[tuple[Shop, Any]]:
+def split_shop(folder: Path, database_url: str, worker_function: str) -> Iterator[tuple[Shop, Any]]:
     """``eventyard run`` of every function but one, and a restartable worker for that one."""
     others = {"update_stock", "print_labels", "review_order", "standard_priority"}
     others.discard(worker_function)
-    with running_shop(folder, app=front_app(folder, others)) as shop:
+    with running_shop(folder, database_url, app=front_app(folder, others)) as shop:
         log = folder / "worker.log"
         processes: list[subprocess.Popen[str]] = []
 
@@ -733,8 +772,10 @@ def split_shop(folder: Path, worker_function: str) -> Iterator[tuple[Shop, Any]]
                 stop(process)
 
 
-def test_kill_9_of_the_shipping_worker_mid_batch_prints_each_label_once(tmp_path: Path) -> None:
-    with split_shop(tmp_path, "print_labels") as (shop, start_worker):
+def test_kill_9_of_the_shipping_worker_mid_batch_prints_each_label_once(
+    tmp_path: Path, shop_url: str
+) -> None:
+    with split_shop(tmp_path, shop_url, "print_labels") as (shop, start_worker):
         rng = random.Random(5)
         orders = [random_order(rng) for _ in range(60)]
         with shop.http() as http:
@@ -768,8 +809,10 @@ def test_kill_9_of_the_shipping_worker_mid_batch_prints_each_label_once(tmp_path
         assert shop.depths() == dict.fromkeys(QUEUES, 0)
 
 
-def test_kill_9_of_the_inventory_worker_takes_stock_once_per_order(tmp_path: Path) -> None:
-    with split_shop(tmp_path, "update_stock") as (shop, start_worker):
+def test_kill_9_of_the_inventory_worker_takes_stock_once_per_order(
+    tmp_path: Path, shop_url: str
+) -> None:
+    with split_shop(tmp_path, shop_url, "update_stock") as (shop, start_worker):
         initial = shop.stock()
         worker = start_worker()
         rng = random.Random(6)
