@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import smtplib
-import sqlite3
 import uuid
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -92,12 +91,12 @@ class NewUser(BaseModel):
 @app.route("POST", "/users", max_body_bytes=MAX_BODY_BYTES)
 def create_user(user: NewUser, tx: eventyard.Transaction) -> tuple[int, dict[str, str]]:
     user_id = str(uuid.uuid4())
-    try:
-        tx.execute(
-            "INSERT INTO users (user_id, email, name, created_at) VALUES (?, ?, ?, ?)",
-            (user_id, user.email, user.name, _now()),
-        )
-    except sqlite3.IntegrityError:  # the UNIQUE email: nothing inserted, nothing published
+    inserted = tx.execute(
+        "INSERT INTO users (user_id, email, name, created_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (email) DO NOTHING RETURNING user_id",
+        (user_id, user.email, user.name, _now()),
+    ).fetchall()
+    if not inserted:  # the UNIQUE email: nothing inserted, nothing published
         message = f"a user with email {user.email!r} already exists"
         return 409, {"error": "EmailAlreadyRegistered", "message": message}
     event = {"user_id": user_id, "email": user.email, "name": user.name}
