@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from postgres import postgres_server_url, postgres_url
+from postgres_server import postgres_server_url, postgres_url
 from tests_support import FakeClock
 
 import eventyard

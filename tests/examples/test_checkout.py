@@ -38,7 +38,7 @@ from typing import Any
 
 import httpx
 import pytest
-from postgres import database_url as postgres_database_url
+from postgres_server import database_url as postgres_database_url
 from running_app import running_app, start_eventyard, stop, wait_until
 from tests_support import query
 

@@ -17,11 +17,11 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
 import pytest
+from postgres_server import start_server, stop_server
 from running_app import start_eventyard, stop, wait_until
 
 import eventyard
 from eventyard.errors import StoreBusy, StoreError, StoreUnavailable
-from postgres import start_server, stop_server
 
 pgserver = pytest.importorskip("pgserver")
 
