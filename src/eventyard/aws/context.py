@@ -1,0 +1,77 @@
+"""The account, region and addresses the endpoint answers with, and one call's context."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from eventyard.aws.errors import AwsError
+from eventyard.broker.client import Client
+
+DEFAULT_ACCOUNT: Final = "000000000000"
+DEFAULT_REGION: Final = "us-east-1"
+DEFAULT_PORT: Final = 4566
+_ACCOUNT: Final = re.compile(r"\d{12}")
+_REGION: Final = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    """What every answer is stamped with. Any credentials are accepted unless
+    ``require_auth``; then requests must be SigV4-signed with one of ``credentials``
+    (access key id → secret access key)."""
+
+    account: str = DEFAULT_ACCOUNT
+    region: str = DEFAULT_REGION
+    require_auth: bool = False
+    credentials: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not _ACCOUNT.fullmatch(self.account):
+            raise ValueError(f"account must be 12 digits, got {self.account!r}")
+        if not _REGION.fullmatch(self.region):
+            raise ValueError(f"region must look like us-east-1, got {self.region!r}")
+        if self.require_auth and not self.credentials:
+            raise ValueError("require_auth needs at least one access key and its secret")
+
+    def arn(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self.region}:{self.account}:{resource}"
+
+
+@dataclass
+class Call:
+    """One request to one operation: its parameters (shaped by the service model)."""
+
+    client: Client
+    settings: AwsSettings
+    service: str
+    operation: str
+    params: dict[str, Any]
+    #: ``http://host:port`` as the caller addressed us (queue URLs are built on it).
+    base_url: str
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def require(self, name: str) -> Any:
+        """A required parameter, or `MissingParameter` naming it."""
+        value = self.params.get(name)
+        if value is None:
+            raise AwsError("MissingParameter", f"the request must contain the parameter {name}")
+        return value
+
+
+Handler = Callable[[Call], dict[str, Any]]
+#: (service, operation) → handler; filled by `operations`' decorator in each service module.
+HANDLERS: dict[tuple[str, str], Handler] = {}
+
+
+def operation(service: str, name: str) -> Callable[[Handler], Handler]:
+    """Register a handler for one operation of one service."""
+
+    def register(handler: Handler) -> Handler:
+        HANDLERS[(service, name)] = handler
+        return handler
+
+    return register

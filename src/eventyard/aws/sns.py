@@ -1,0 +1,1 @@
+"""SNS operations over the AWS query protocol: handlers on the Python API."""
