@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import AwsEndpoint
+from aws_endpoint import AwsEndpoint
 
 
 def test_boto3_sends_and_receives_over_json(aws: AwsEndpoint) -> None:
