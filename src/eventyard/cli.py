@@ -15,14 +15,18 @@ from rich.console import Console
 
 from eventyard import commands
 from eventyard.commands._common import fail, session
-from eventyard.errors import EventyardError
+from eventyard.errors import EventyardError, InvalidParameterValue
 
 if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
     from eventyard.admin.access import AdminAccess
+    from eventyard.broker.client import Client
 
 app = typer.Typer(
     name="eventyard",
-    help="Event-driven systems with SQS, SNS, EventBridge and Lambda semantics, on SQLite.",
+    help="Event-driven systems with SQS, SNS, EventBridge and Lambda semantics, on SQLite or "
+    "PostgreSQL.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -375,24 +379,77 @@ def run_app(
 def serve_admin(
     db: DbOption = None,
     host: Annotated[str, typer.Option(help="HTTP address (loopback by default).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="HTTP port.")] = 8000,
+    port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="HTTP port (default 8000; 4566 with --aws)."),
+    ] = None,
+    aws: Annotated[
+        bool,
+        typer.Option(
+            "--aws", help="Serve the AWS-compatible endpoint (SQS, SNS, EventBridge) instead."
+        ),
+    ] = False,
+    require_auth: Annotated[
+        bool,
+        typer.Option(
+            "--require-auth",
+            help="With --aws: refuse requests not SigV4-signed with a key of "
+            "$EVENTYARD_AWS_CREDENTIALS (ACCESS_KEY:SECRET[,ACCESS_KEY:SECRET...]).",
+        ),
+    ] = False,
+    account: Annotated[
+        str, typer.Option(help="With --aws: the account id in queue URLs and ARNs.")
+    ] = "000000000000",
+    region: Annotated[str, typer.Option(help="With --aws: the region in ARNs.")] = "us-east-1",
 ) -> None:
-    """Serve only the admin API and pages (/admin), for a database other processes write."""
+    """Serve the admin API and pages (/admin), or with --aws the AWS-compatible endpoint,
+    for a database other processes write."""
     from eventyard.admin.access import base_url
     from eventyard.admin.standalone import serve_until_signal, standalone_app
 
     _configure_logging()
+    if require_auth and not aws:
+        raise fail(InvalidParameterValue("--require-auth applies to --aws only"))
+    chosen_port = port if port is not None else (4566 if aws else 8000)
     with session(db) as client:
-        access = _admin_access(client.url)
-        asgi = standalone_app(access, lambda: client)
-        console.print(f"serving the admin surface of {client.url}; Ctrl-C to stop")
-        _announce_admin(access, host, port)
+        if aws:
+            asgi = _aws_endpoint(client, require_auth, account, region)
+            console.print(
+                f"serving the AWS-compatible endpoint (SQS, SNS, EventBridge) of {client.url} "
+                f"at {base_url(host, chosen_port)}"
+                f"{' (SigV4 required)' if require_auth else ' (any credentials)'}; Ctrl-C to stop",
+                soft_wrap=True,
+            )
+        else:
+            access = _admin_access(client.url)
+            asgi = standalone_app(access, lambda: client)
+            console.print(f"serving the admin surface of {client.url}; Ctrl-C to stop")
+            _announce_admin(access, host, chosen_port)
         try:
-            serve_until_signal(asgi, host, port)
+            serve_until_signal(asgi, host, chosen_port)
         except OSError as exc:
             errors.print(f"[red]error[/red]: {exc}", soft_wrap=True)
             raise typer.Exit(code=1) from None
-        console.print(f"stopped serving {base_url(host, port)}")
+        console.print(f"stopped serving {base_url(host, chosen_port)}")
+
+
+def _aws_endpoint(client: Client, require_auth: bool, account: str, region: str) -> Starlette:
+    try:
+        from eventyard.aws.context import AwsSettings, credentials_from_env
+        from eventyard.aws.server import endpoint_app
+    except ImportError as exc:
+        raise fail(
+            InvalidParameterValue(
+                f"the AWS endpoint needs botocore ({exc.name} is not installed): "
+                "pip install 'eventyard[aws]'"
+            )
+        ) from None
+    try:
+        credentials = credentials_from_env()
+        settings = AwsSettings(account, region, require_auth, credentials)
+    except ValueError as exc:
+        raise fail(InvalidParameterValue(str(exc))) from None
+    return endpoint_app(client, settings)
 
 
 @app.command("worker")
@@ -485,6 +542,9 @@ def bench_postgres(
         int,
         typer.Option(help="Also push this many messages through one queue, watching its size."),
     ] = 0,
+    analyze: Annotated[
+        bool, typer.Option(help="ANALYZE the tables after each fill (autovacuum would, soon).")
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """PostgreSQL: drain with 1/2/4 consumer processes vs raw psycopg and PGQueuer; latency."""
@@ -502,6 +562,7 @@ def bench_postgres(
             parts=("queue", *(("function",) if function else ()), "latency"),
             latency_sends=latency_sends,
             churn=churn,
+            analyze=analyze,
         )
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -39,6 +40,23 @@ class AwsSettings:
 
     def arn(self, service: str, resource: str) -> str:
         return f"arn:aws:{service}:{self.region}:{self.account}:{resource}"
+
+
+CREDENTIALS_ENV: Final = "EVENTYARD_AWS_CREDENTIALS"
+
+
+def credentials_from_env() -> dict[str, str]:
+    """``$EVENTYARD_AWS_CREDENTIALS``: ``ACCESS_KEY:SECRET`` pairs separated by commas."""
+    text = os.environ.get(CREDENTIALS_ENV, "").strip()
+    found: dict[str, str] = {}
+    for number, pair in enumerate(filter(None, (p.strip() for p in text.split(","))), start=1):
+        key, sep, secret = pair.partition(":")
+        if not sep or not key or not secret:
+            raise ValueError(
+                f"{CREDENTIALS_ENV}: pair {number} is not ACCESS_KEY:SECRET (both non-empty)"
+            )
+        found[key] = secret
+    return found
 
 
 @dataclass
