@@ -437,6 +437,7 @@ def _aws_endpoint(client: Client, require_auth: bool, account: str, region: str)
     try:
         from eventyard.aws.context import AwsSettings, credentials_from_env
         from eventyard.aws.server import endpoint_app
+        from eventyard.model.arn import Identity
     except ImportError as exc:
         raise fail(
             InvalidParameterValue(
@@ -449,6 +450,8 @@ def _aws_endpoint(client: Client, require_auth: bool, account: str, region: str)
         settings = AwsSettings(account, region, require_auth, credentials)
     except ValueError as exc:
         raise fail(InvalidParameterValue(str(exc))) from None
+    # The events' envelopes and the ARNs inside delivered payloads use the client's identity.
+    client.identity = Identity(region=region, account_id=account)
     return endpoint_app(client, settings)
 
 
@@ -565,6 +568,20 @@ def bench_postgres(
             analyze=analyze,
         )
     )
+
+
+@bench_app.command("aws")
+def bench_aws(
+    messages: int = 20_000,
+    runs: int = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """boto3 SendMessageBatch / ReceiveMessage / DeleteMessageBatch through `serve --aws`,
+    against the Python API on the same SQLite file."""
+    from eventyard.benchmarks.aws_api import main as aws_main
+
+    arguments = ["--messages", str(messages), "--runs", str(runs)]
+    raise typer.Exit(code=aws_main([*arguments, "--json"] if as_json else arguments))
 
 
 @bench_app.command("fanout")
