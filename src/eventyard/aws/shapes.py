@@ -25,10 +25,11 @@ import base64
 import binascii
 import datetime
 import functools
+import importlib
 import json
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 from xml.sax.saxutils import escape
 
 from botocore.loaders import create_loader
@@ -36,11 +37,19 @@ from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Sh
 
 from eventyard.aws.errors import AwsError
 
+#: Services whose botocore model moved from the query protocol to JSON and lost the query
+#: wire's names and legacy error codes on the way: a module that puts them back
+#: (``with_query_names(raw model) -> raw model``), as the service still answers both.
+_QUERY_NAMES: Final = {"sqs": "eventyard.aws.sqs_query_names"}
+
 
 @functools.cache
 def service_model(name: str) -> ServiceModel:
     """The service model botocore ships for ``name`` ("sqs", "sns", "events")."""
-    return ServiceModel(create_loader().load_service_model(name, "service-2"), service_name=name)
+    raw = create_loader().load_service_model(name, "service-2")
+    if name in _QUERY_NAMES:
+        raw = importlib.import_module(_QUERY_NAMES[name]).with_query_names(raw)
+    return ServiceModel(raw, service_name=name)
 
 
 def operation(service: str, name: str) -> OperationModel:
