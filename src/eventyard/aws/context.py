@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import uuid
@@ -11,6 +12,7 @@ from typing import Any, Final
 
 from eventyard.aws.errors import AwsError
 from eventyard.broker.client import Client
+from eventyard.errors import EventyardError, StoreError
 
 DEFAULT_ACCOUNT: Final = "000000000000"
 DEFAULT_REGION: Final = "us-east-1"
@@ -85,11 +87,37 @@ Handler = Callable[[Call], dict[str, Any]]
 HANDLERS: dict[tuple[str, str], Handler] = {}
 
 
-def operation(service: str, name: str) -> Callable[[Handler], Handler]:
-    """Register a handler for one operation of one service."""
+def operation(
+    service: str,
+    name: str,
+    translate: Callable[[Exception], AwsError | None] | None = None,
+) -> Callable[[Handler], Handler]:
+    """Register a handler for one operation of one service.
+
+    ``translate`` turns the errors the handler raises (eventyard's, or `AwsError`s with
+    another service's codes) into the service's own codes; None keeps an error as it
+    is. Store failures are never translated: the endpoint answers them (retryable or
+    internal).
+    """
 
     def register(handler: Handler) -> Handler:
-        HANDLERS[(service, name)] = handler
+        if translate is None:
+            HANDLERS[(service, name)] = handler
+            return handler
+
+        @functools.wraps(handler)
+        def translated(call: Call) -> dict[str, Any]:
+            try:
+                return handler(call)
+            except StoreError:
+                raise
+            except (EventyardError, AwsError) as exc:
+                replacement = translate(exc)
+                if replacement is None:
+                    raise
+                raise replacement from None
+
+        HANDLERS[(service, name)] = translated
         return handler
 
     return register

@@ -104,6 +104,18 @@ def resolve(service: str, error: AwsError) -> ErrorShape:
     return shape
 
 
+def batch_failure(service: str, entry_id: str, error: AwsError) -> dict[str, Any]:
+    """A failed entry of a batch call (``BatchResultErrorEntry``): the code as the query
+    protocol names it, and whose fault it was."""
+    shape = resolve(service, error)
+    return {
+        "Id": entry_id,
+        "Code": shape.query_code,
+        "Message": error.message,
+        "SenderFault": shape.sender,
+    }
+
+
 def xml_error(service: str, error: AwsError, request_id: str) -> tuple[int, str]:
     shape = resolve(service, error)
     side = "Sender" if shape.sender else "Receiver"

@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
 from eventyard.aws.context import Call, Handler, operation
 from eventyard.aws.errors import AwsError
 from eventyard.broker.bus import EventBus
 from eventyard.broker.client import Client
-from eventyard.errors import EventyardError, StoreError
+from eventyard.errors import EventyardError
 
 T = TypeVar("T")
 
@@ -59,24 +58,14 @@ def invalid(message: str) -> AwsError:
 def events_operation(name: str) -> Callable[[Handler], Handler]:
     """Register an EventBridge handler whose errors are answered with the model's codes."""
 
-    def register(handler: Handler) -> Handler:
-        @functools.wraps(handler)
-        def run(call: Call) -> dict[str, Any]:
-            try:
-                return handler(call)
-            except StoreError:
-                raise  # the framework answers these (retryable or internal)
-            except EventyardError as exc:
-                raise events_error(exc) from None
-            except AwsError as exc:
-                if exc.code not in _CODES:
-                    raise
-                raise AwsError(events_code(exc.code), exc.message, exc.status) from None
+    def translate(exc: Exception) -> AwsError | None:
+        if isinstance(exc, EventyardError):
+            return events_error(exc)
+        if isinstance(exc, AwsError) and exc.code in _CODES:
+            return AwsError(events_code(exc.code), exc.message, exc.status)
+        return None
 
-        operation("events", name)(run)
-        return handler
-
-    return register
+    return operation("events", name, translate)
 
 
 # -- ARNs and names -----------------------------------------------------------------

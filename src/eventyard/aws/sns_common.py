@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import json
 from collections.abc import Callable
 from typing import Any, Final
@@ -35,7 +34,6 @@ from eventyard.errors import (
     InvalidParameterValue,
     QueueDoesNotExist,
     ResourceInUse,
-    StoreError,
 )
 
 #: Codes of eventyard errors that are SNS codes already (model error shapes' codes).
@@ -77,19 +75,10 @@ def sns_error(exc: EventyardError) -> AwsError:
 def sns_operation(name: str) -> Callable[[Handler], Handler]:
     """`operation("sns", name)`, with eventyard's errors in SNS's codes."""
 
-    def register(handler: Handler) -> Handler:
-        @functools.wraps(handler)
-        def translated(call: Call) -> dict[str, Any]:
-            try:
-                return handler(call)
-            except StoreError:
-                raise  # the endpoint logs it and answers InternalError / ServiceUnavailable
-            except EventyardError as exc:
-                raise sns_error(exc) from None
+    def translate(exc: Exception) -> AwsError | None:
+        return sns_error(exc) if isinstance(exc, EventyardError) else None
 
-        return operation("sns", name)(translated)
-
-    return register
+    return operation("sns", name, translate)
 
 
 # -- ARNs -----------------------------------------------------------------------------------

@@ -101,13 +101,7 @@ def publish(call: Call) -> dict[str, Any]:
 
 
 def _failure(entry_id: str, error: AwsError) -> dict[str, Any]:
-    shape = errors.resolve("sns", error)
-    return {
-        "Id": entry_id,
-        "Code": shape.query_code,
-        "Message": error.message,
-        "SenderFault": shape.sender,
-    }
+    return errors.batch_failure("sns", entry_id, error)
 
 
 @sns_operation("PublishBatch")

@@ -117,14 +117,8 @@ def sqs_error(exc: EventyardError) -> AwsError:
 
 
 def failed_entry(entry_id: str, error: AwsError) -> dict[str, Any]:
-    """A ``BatchResultErrorEntry``: the code as the query protocol names it."""
-    shape = errors.resolve("sqs", error)
-    return {
-        "Id": entry_id,
-        "SenderFault": shape.sender,
-        "Code": shape.query_code,
-        "Message": error.message,
-    }
+    """A ``BatchResultErrorEntry`` of SQS."""
+    return errors.batch_failure("sqs", entry_id, error)
 
 
 def check_range(value: int | None, parameter: str, low: int, high: int) -> None:
