@@ -74,7 +74,7 @@ class Supervisor:
 
         client = self.client
         set_default_client(client)  # @idempotent in routes and in-process code: this client
-        database_url = client.url
+        database_url = client.store.connect_url  # client.url masks a password
         for spec in self.app.functions.values():
             for index in range(spec.max_concurrency):
                 slot = WorkerSlot(

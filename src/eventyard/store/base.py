@@ -75,7 +75,11 @@ class ChangeWatch(Protocol):
 class Store(Protocol):
     """A durable home for queues and their messages."""
 
+    #: The database's URL as shown to people (a password is masked).
     url: str
+    #: The URL another process opens the same database with (it may hold a password:
+    #: pass it on, never print it).
+    connect_url: str
     durability: Durability
 
     # -- queues --------------------------------------------------------------

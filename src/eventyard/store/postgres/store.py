@@ -14,4 +14,4 @@ class PostgresStore(SqlStore):
 
     def __init__(self, url: str, durability: Durability = "full") -> None:
         database = Database(url, durability)
-        super().__init__(database, database.settings.display_url, durability)
+        super().__init__(database, database.settings.display_url, durability, connect_url=url)

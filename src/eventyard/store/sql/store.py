@@ -65,9 +65,12 @@ _FUNCTION_STATS_PRUNE_MS: Final = 60_000
 class SqlStore:
     """The storage contract on a SQL database (see `eventyard.store.base.Store`)."""
 
-    def __init__(self, database: Database, url: str, durability: Durability) -> None:
+    def __init__(
+        self, database: Database, url: str, durability: Durability, connect_url: str | None = None
+    ) -> None:
         self.database = database
         self.url = url
+        self.connect_url = connect_url or url
         self.durability: Durability = durability
         self._deduplication_swept_at_ms = 0
         self._topic_deduplication_swept_at_ms = 0
