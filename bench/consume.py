@@ -5,6 +5,7 @@ The same benchmark as ``eventyard bench consume``; run it from the repository ro
     python bench/consume.py                        # 100k messages, 3 runs, both durabilities
     python bench/consume.py --messages 20000 --runs 1 --durability process
     python bench/consume.py --json > consume-bench.json
+    python bench/consume.py --db postgresql://...  # on PostgreSQL, 1/2/4 workers: see below
 """
 
 import os
@@ -32,7 +33,25 @@ def _main() -> int:
         "--latency-sends", type=int, default=200, help="single sends timed for send → handler"
     )
     parser.add_argument("--dir", default=None, help="where the database files go (default: TMPDIR)")
+    parser.add_argument(
+        "--db",
+        default=None,
+        help="a postgresql:// URL: the no-op function (batch 10, 1/2/4 workers) and the "
+        "receive loop (1/2/4 processes) on that server, vs raw psycopg and PGQueuer",
+    )
     args = parser.parse_args()
+    if args.db is not None:
+        from eventyard.benchmarks.postgres import main as postgres_main
+
+        return postgres_main(
+            db=args.db,
+            messages=args.messages,
+            runs=args.runs,
+            durability=args.durability,
+            as_json=args.json,
+            parts=("queue", "function"),
+            directory=args.dir,
+        )
     return main(
         messages=args.messages,
         runs=args.runs,

@@ -5,6 +5,7 @@ The same benchmark as ``eventyard bench queue``; run it from the repository root
     python bench/queue.py                          # 100k messages, 3 runs, both durabilities
     python bench/queue.py --messages 20000 --runs 1 --durability process --no-peers
     python bench/queue.py --json > queue-bench.json
+    python bench/queue.py --db postgresql://...    # on PostgreSQL: see bench/postgres.py
 """
 
 import os
@@ -31,7 +32,27 @@ def _main() -> int:
         "--latency-sends", type=int, default=200, help="single sends timed for wake-up latency"
     )
     parser.add_argument("--dir", default=None, help="where the database files go (default: TMPDIR)")
+    parser.add_argument(
+        "--db",
+        default=None,
+        help="a postgresql:// URL: the PostgreSQL benchmark's queue and latency parts on that "
+        "server (vs raw psycopg and PGQueuer, 1/2/4 consumers; --no-peers skips PGQueuer)",
+    )
     args = parser.parse_args()
+    if args.db is not None:
+        from eventyard.benchmarks.postgres import main as postgres_main
+
+        return postgres_main(
+            db=args.db,
+            messages=args.messages,
+            runs=args.runs,
+            durability=args.durability,
+            peers=not args.no_peers,
+            as_json=args.json,
+            parts=("queue", "latency"),
+            latency_sends=args.latency_sends,
+            directory=args.dir,
+        )
     return main(
         messages=args.messages,
         runs=args.runs,
