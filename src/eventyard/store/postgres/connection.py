@@ -206,6 +206,18 @@ class Database:
     def signal(self) -> ChangeListener:
         return self._listener
 
+    @property
+    def channel(self) -> str:
+        """The NOTIFY channel of this schema's changes."""
+        return self._channel
+
+    @contextmanager
+    def autocommit(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled psycopg connection for one statement that is its own transaction
+        (`fast_paths`); errors come out as eventyard's."""
+        with self._borrowed() as raw:
+            yield raw
+
     # -- connections ---------------------------------------------------------
     def _connect(self) -> psycopg.Connection[Any]:
         return psycopg.connect(self.settings.conninfo, autocommit=True)

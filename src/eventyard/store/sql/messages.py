@@ -290,10 +290,10 @@ def claim_messages(
             else:
                 delivered.append(row)
         if expired:
-            _delete_rows(conn, expired)
+            delete_rows(conn, expired)
             result.expired += len(expired)
         if over_limit:
-            result.dead_lettered += _dead_letter(conn, queue, over_limit, now_ms)
+            result.dead_lettered += dead_letter(conn, queue, over_limit, now_ms)
         if len(claimed) < wanted or not (expired or over_limit):
             break
     if len(delivered) > 1:
@@ -301,11 +301,11 @@ def claim_messages(
     return result
 
 
-def _delete_rows(conn: Connection, row_ids: list[int]) -> None:
+def delete_rows(conn: Connection, row_ids: list[int]) -> None:
     conn.executemany("DELETE FROM eventyard_messages WHERE id = ?", [(i,) for i in row_ids])
 
 
-def _dead_letter(conn: Connection, queue: QueueRecord, row_ids: list[int], now_ms: int) -> int:
+def dead_letter(conn: Connection, queue: QueueRecord, row_ids: list[int], now_ms: int) -> int:
     """Move over-received messages to the dead-letter queue (not delivered by this receive)."""
     dead_letter_name = queue.config.dead_letter_queue
     target = find_queue(conn, dead_letter_name) if dead_letter_name else None
