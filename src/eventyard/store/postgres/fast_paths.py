@@ -23,9 +23,13 @@ back out of the ``received`` counter. A crash in between leaves them claimed;
 their visibility timeout brings them back to the next receive, which settles
 them then: nothing is lost, and the counter is off by that crash.
 
-The claim and the delete are sent unprepared (``prepare=False``): a plan
-PostgreSQL cached while the table was small (a sequential scan) would stay
-with a connection whose queue later holds thousands of messages.
+The statements are prepared (psycopg prepares a statement at its fifth
+use). A plan PostgreSQL cached while the table was nearly empty can be a
+sequential scan; it is re-planned when the table's statistics change, which
+autovacuum's next ANALYZE does (within ``autovacuum_naptime``; the message
+table is analysed after 2% of changes). Sending the claim and the delete
+unprepared instead would avoid that minute, but planning them at every call
+cost a third of the drain rate (13k vs 18k msgs/s with 2 consumers).
 """
 
 from __future__ import annotations
@@ -151,7 +155,6 @@ def claim(
                 "generation": queue.generation,
                 "wanted": max_messages,
             },
-            prepare=False,
         ).fetchall()
     loaded = database.dialect.loaded_body
     return [ClaimedRow(r[0], r[1], loaded(r[2], r[3]), *r[3:]) for r in rows]
@@ -163,6 +166,5 @@ def delete(database: Database, queue: QueueRecord, row_ids: list[int], tokens: l
         row = raw.execute(
             DELETE,
             {"ids": row_ids, "receipts": tokens, "queue": queue.id},
-            prepare=False,
         ).fetchone()
     return 0 if row is None else int(row[0])
