@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -46,7 +45,8 @@ def create(client: eventyard.Client) -> None:
             tx.execute(statement)
 
 
-def _one(cursor: sqlite3.Cursor) -> dict[str, Any] | None:
+def _one(cursor: Any) -> dict[str, Any] | None:
+    """The next row as a dict of column → value (a cursor of either backend)."""
     row = cursor.fetchone()
     if row is None:
         return None
