@@ -63,6 +63,16 @@ class PostgresStore(SqlStore):
         dead_lettered = 0
         if expired or over_limit:
             dead_lettered = self._settle(queue, expired, over_limit, now_ms)
+        if not delivered:
+            # All were settled: look again the shared way, which also says when the next
+            # message becomes visible (a long poll waits for that moment).
+            again = super().receive_messages(queue, max_messages, visibility_timeout, now_ms)
+            return ReceiveOutcome(
+                again.rows,
+                again.next_visible_at_ms,
+                again.dead_lettered + dead_lettered,
+                again.expired + len(expired),
+            )
         return ReceiveOutcome(delivered, None, dead_lettered, len(expired))
 
     def _settle(
