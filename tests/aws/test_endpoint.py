@@ -30,3 +30,10 @@ def test_an_unknown_target_and_an_oversized_body_are_refused(aws: AwsEndpoint) -
     big = httpx.post(aws.url, data={"Action": "ListQueues", "x": "y" * (5 * 1024 * 1024)})
     assert big.status_code == 413
     assert "<Code>RequestEntityTooLarge</Code>" in big.text
+
+
+def test_a_form_with_too_many_fields_is_refused(aws: AwsEndpoint) -> None:
+    fields = {f"Attribute.{n}.Name": "x" for n in range(1, 2_500)}
+    answer = httpx.post(aws.url, data={"Action": "ListQueues", **fields})
+    assert answer.status_code == 400
+    assert "more than 2000 form fields" in answer.text

@@ -37,6 +37,9 @@ from eventyard.errors import EventyardError, StoreError
 
 #: Larger than any valid request (SQS: 1 MiB per batch, base64 and form encoding on top).
 MAX_BODY_BYTES: Final = 4 * 1024 * 1024
+#: Form fields per query request: the largest valid one (a batch of 10 entries with 10
+#: attributes each) has under 1,000; parsing a list looks at every field per item.
+MAX_FIELDS: Final = 2_000
 _JSON_TARGETS: Final = {"AmazonSQS": ("sqs", "1.0"), "AWSEvents": ("events", "1.1")}
 _JSON_NAMESPACES: Final = {"sqs": "com.amazonaws.sqs", "events": None}
 _log = logging.getLogger("eventyard.aws")
@@ -153,8 +156,16 @@ class Endpoint:
             return self._xml_error(
                 "sqs", AwsError("InvalidParameterValue", "the form is not UTF-8")
             )
-        form = dict(parse_qsl(request.url.query, keep_blank_values=True))
-        form.update(parse_qsl(text, keep_blank_values=True))
+        try:
+            form = dict(
+                parse_qsl(request.url.query, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+            )
+            form.update(parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS))
+        except ValueError:
+            error = AwsError(
+                "InvalidParameterValue", f"the request has more than {MAX_FIELDS} form fields"
+            )
+            return self._xml_error("sqs", error)
         action = form.pop("Action", "")
         form.pop("Version", None)
         service = _service_of_action(
